@@ -1,0 +1,2 @@
+//! The connect agent binary.
+fn main() {}

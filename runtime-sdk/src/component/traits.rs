@@ -1,0 +1,45 @@
+//! The two traits a runtime author implements: [`Source`] (data in) and [`Sink`] (data out).
+
+use async_trait::async_trait;
+
+use super::context::ComponentContext;
+use super::error::ComponentError;
+use super::message::{Batch, Message};
+
+/// Produces batches of messages from an external system.
+///
+/// The pipeline calls `poll` again only after the previous batch is delivered or buffered;
+/// a source should wait (honouring `ctx.cancellation()`) when it has nothing.
+#[async_trait]
+pub trait Source: Send + 'static {
+    /// The next batch (at most `max` messages), or `Ok(None)` when the source is finished.
+    async fn poll(&mut self, ctx: &ComponentContext, max: usize) -> Result<Option<Batch>, ComponentError>;
+
+    /// Makes `cursor` durable; called after every message of its batch was confirmed downstream.
+    /// The default saves it in the state store, from which the source reads it when built.
+    async fn commit(&mut self, ctx: &ComponentContext, cursor: serde_json::Value) -> Result<(), ComponentError> {
+        ctx.state().save(CURSOR_STATE, &cursor)?;
+        Ok(())
+    }
+
+    /// Called once when the pipeline stops.
+    async fn close(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {
+        Ok(())
+    }
+}
+
+/// The state document under which [`Source::commit`] saves the cursor by default.
+pub const CURSOR_STATE: &str = "source-cursor";
+
+/// Delivers messages to an external system.
+#[async_trait]
+pub trait Sink: Send + 'static {
+    /// Delivers the whole batch; returns only once it is confirmed (written, acknowledged).
+    /// An error means none of the batch counts as delivered; the pipeline retries it.
+    async fn write(&mut self, ctx: &ComponentContext, batch: &[Message]) -> Result<(), ComponentError>;
+
+    /// Called once when the pipeline stops, after the last confirmed batch.
+    async fn close(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,13 @@
+//! The runtime contract (docs/runtime-contract.md): invocation, environment, exit codes,
+//! secret references and the agent channel's messages. The agent and the SDK share these types.
+
+pub mod agent_message;
+pub mod env;
+pub mod exit_code;
+pub mod invocation;
+pub mod secret_ref;
+
+pub use agent_message::{AgentMessage, CONTRACT_VERSION, Counters, EventLevel};
+pub use env::{Env, EnvError, LogFormat, ProcessEnv, RuntimeSettings};
+pub use exit_code::ExitCode;
+pub use invocation::Invocation;

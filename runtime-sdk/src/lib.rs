@@ -1,0 +1,19 @@
+//! The connect runtime SDK: the connector model, `.connect` metadata, the runtime contract and
+//! `Runtime::from_env()?.launch(workload)`, which runtimes are built on.
+
+pub mod component;
+pub mod contract;
+pub mod metadata;
+pub mod model;
+pub mod runtime;
+pub mod state;
+pub mod validation;
+pub mod yaml;
+
+pub use async_trait::async_trait;
+pub use component::{Batch, ComponentContext, ComponentError, Message, Sink, Source};
+pub use contract::ExitCode;
+pub use metadata::RuntimeMetadata;
+pub use model::ConnectorConfig;
+pub use runtime::{Context, Metrics, Runtime, Workload, WorkloadError};
+pub use validation::{FieldError, FieldErrors};

@@ -1,0 +1,78 @@
+//! The single decode path of a connector document: text (YAML or JSON) or base64 → validated config.
+
+use base64::Engine;
+use serde_json::Value;
+
+use super::connector::ConnectorConfig;
+use crate::validation::{FieldError, FieldErrors};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the config argument is not valid base64 (standard alphabet): {0}; encode it with `base64 -w0 FILE`")]
+    Base64(#[from] base64::DecodeError),
+    #[error("the decoded config is not UTF-8 text; encode a YAML or JSON document")]
+    Utf8,
+    #[error("the document is empty; write a connector document with id, runtime and steps")]
+    Empty,
+    #[error("the document is not valid {format}: {message}")]
+    Syntax { format: &'static str, message: String },
+    #[error("invalid connector config:\n{0}")]
+    Invalid(FieldErrors),
+}
+
+impl DecodeError {
+    /// The problems as field errors, for APIs that report them as a list.
+    pub fn field_errors(&self) -> FieldErrors {
+        match self {
+            Self::Invalid(e) => e.clone(),
+            other => FieldErrors(vec![FieldError::new("", other.to_string())]),
+        }
+    }
+}
+
+/// Decodes standard-alphabet base64 of a YAML or JSON document.
+pub fn from_base64(text: &str) -> Result<ConnectorConfig, DecodeError> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim())?;
+    let text = String::from_utf8(bytes).map_err(|_| DecodeError::Utf8)?;
+    from_str(&text)
+}
+
+/// Decodes a YAML or JSON document (JSON when it starts with `{`).
+pub fn from_str(text: &str) -> Result<ConnectorConfig, DecodeError> {
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let value: Value = if trimmed.starts_with('{') {
+        serde_json::from_str(text).map_err(|e| DecodeError::Syntax {
+            format: "JSON",
+            message: e.to_string(),
+        })?
+    } else {
+        crate::yaml::from_str(text).map_err(|e| DecodeError::Syntax {
+            format: "YAML",
+            message: e.to_string(),
+        })?
+    };
+    from_value(value)
+}
+
+/// Decodes an already-parsed document; every other path ends here.
+pub fn from_value(value: Value) -> Result<ConnectorConfig, DecodeError> {
+    if value.is_null() {
+        return Err(DecodeError::Empty);
+    }
+    let config: ConnectorConfig = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        DecodeError::Invalid(FieldErrors(vec![FieldError::new(path, e.into_inner().to_string())]))
+    })?;
+    let errors = config.validate();
+    errors.into_result(config).map_err(DecodeError::Invalid)
+}
+
+/// Encodes a config the way the agent passes it to a runtime: base64 of compact JSON.
+pub fn to_base64(config: &ConnectorConfig) -> String {
+    let json = serde_json::to_vec(config).expect("a connector config always serializes");
+    base64::engine::general_purpose::STANDARD.encode(json)
+}

@@ -1,0 +1,63 @@
+//! The one argument every workload receives; new fields can be added without breaking runtimes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::agent_channel::AgentHandle;
+use super::metrics::Metrics;
+use crate::contract::{EventLevel, RuntimeSettings};
+use crate::metadata::RuntimeMetadata;
+use crate::model::ConnectorConfig;
+
+/// What a workload may use: its validated connector config (secrets resolved, defaults
+/// filled), the runtime's settings, cancellation, counters and the agent channel.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub(crate) settings: Arc<RuntimeSettings>,
+    pub(crate) connector: Arc<ConnectorConfig>,
+    pub(crate) metadata: Option<Arc<RuntimeMetadata>>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) metrics: Metrics,
+    pub(crate) state_dir: PathBuf,
+    pub(crate) agent: AgentHandle,
+}
+
+impl Context {
+    pub fn connector(&self) -> &ConnectorConfig {
+        &self.connector
+    }
+
+    pub fn settings(&self) -> &RuntimeSettings {
+        &self.settings
+    }
+
+    pub fn metadata(&self) -> Option<&RuntimeMetadata> {
+        self.metadata.as_deref()
+    }
+
+    /// Fires on SIGTERM/SIGINT: stop taking new work, finish or abandon the current batch, return.
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// This connector's private directory for durable state (created before the workload starts).
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// Tells the agent the runtime is up (peers connected); call it once, when data can flow.
+    pub fn ready(&self) {
+        self.agent.ready();
+    }
+
+    /// Records an event on the agent channel (or in the log without an agent).
+    pub fn event(&self, level: EventLevel, name: &str, message: &str) {
+        self.agent.event(level, name, message, serde_json::Map::new());
+    }
+}
