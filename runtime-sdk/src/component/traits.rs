@@ -12,6 +12,12 @@ use super::message::{Batch, Message};
 /// a source should wait (honouring `ctx.cancellation()`) when it has nothing.
 #[async_trait]
 pub trait Source: Send + 'static {
+    /// Connects to the external system; called once before the first `poll`, before the
+    /// runtime reports `ready`. Construction (the registered factory) only reads config.
+    async fn open(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {
+        Ok(())
+    }
+
     /// The next batch (at most `max` messages), or `Ok(None)` when the source is finished.
     async fn poll(&mut self, ctx: &ComponentContext, max: usize) -> Result<Option<Batch>, ComponentError>;
 
@@ -34,6 +40,11 @@ pub const CURSOR_STATE: &str = "source-cursor";
 /// Delivers messages to an external system.
 #[async_trait]
 pub trait Sink: Send + 'static {
+    /// Connects to the external system; called once before the first `write`.
+    async fn open(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {
+        Ok(())
+    }
+
     /// Delivers the whole batch; returns only once it is confirmed (written, acknowledged).
     /// An error means none of the batch counts as delivered; the pipeline retries it.
     async fn write(&mut self, ctx: &ComponentContext, batch: &[Message]) -> Result<(), ComponentError>;
