@@ -152,7 +152,7 @@ fn check_constraint(c: &Constraint, v: &Value, path: &str, errors: &mut FieldErr
         }
     }
     if let Some(allowed) = &c.allowed {
-        let hit = allowed.iter().any(|a| a == v || matches!((a, v), (Value::String(a), other) if *a == other.to_string()));
+        let hit = allowed.iter().any(|a| a == v || matches!((a, v), (Value::String(a), other) if a.as_str() == other.to_string().as_str()));
         if !hit {
             let list: Vec<_> = allowed.iter().map(|a| a.as_str().map(str::to_string).unwrap_or_else(|| a.to_string())).collect();
             errors.push(path.to_string(), format!("must be one of: {}", list.join(", ")));

@@ -85,7 +85,7 @@ impl TryFrom<String> for RuntimeRef {
     type Error = String;
     fn try_from(value: String) -> Result<Self, String> {
         let (name, version) = match value.split_once(':') {
-            Some((n, v)) if v.is_empty() => {
+            Some((n, "")) => {
                 return Err(format!("runtime `{value}` has an empty version after `:`; write `{n}` or `{n}:1.2.3`"));
             }
             Some((n, v)) => (n, Some(v.to_string())),
