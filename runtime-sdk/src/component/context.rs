@@ -1,6 +1,5 @@
 //! The one argument a component gets: its config, state store, cancellation and counters.
 
-
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -36,8 +35,14 @@ impl ComponentContext {
 
     /// The config decoded into the component's own type.
     pub fn config<T: DeserializeOwned>(&self) -> Result<T, ComponentError> {
-        serde_path_to_error::deserialize(Value::Object(self.config.clone()))
-            .map_err(|e| ComponentError::invalid_config(format!("{}.config.{}: {}", self.path, e.path(), e.inner())))
+        serde_path_to_error::deserialize(Value::Object(self.config.clone())).map_err(|e| {
+            ComponentError::invalid_config(format!(
+                "{}.config.{}: {}",
+                self.path,
+                e.path(),
+                e.inner()
+            ))
+        })
     }
 
     /// Durable state of this connector (`CONNECT_STATE_DIR`).
@@ -61,5 +66,4 @@ impl ComponentContext {
     pub fn runtime(&self) -> &Context {
         &self.runtime
     }
-
 }

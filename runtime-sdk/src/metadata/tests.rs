@@ -99,8 +99,11 @@ fn spec() -> ComponentSpec {
 }
 
 fn check(config: Value) -> Result<serde_json::Map<String, Value>, Vec<String>> {
-    let Value::Object(m) = config else { panic!("object") };
-    validate_config(&spec().fields, &m, "config").map_err(|e| e.iter().map(|e| e.to_string()).collect())
+    let Value::Object(m) = config else {
+        panic!("object")
+    };
+    validate_config(&spec().fields, &m, "config")
+        .map_err(|e| e.iter().map(|e| e.to_string()).collect())
 }
 
 #[test]
@@ -121,19 +124,40 @@ fn a_whole_dot_connect_directory_loads_and_names_bad_files() {
     std::fs::create_dir_all(dir.path().join("sources")).unwrap();
     std::fs::create_dir_all(dir.path().join("sinks")).unwrap();
     std::fs::write(dir.path().join("runtime.yml"), SYNADIA_RUNTIME).unwrap();
-    std::fs::write(dir.path().join("sources/nats_jetstream.yml"), SYNADIA_SOURCE).unwrap();
+    std::fs::write(
+        dir.path().join("sources/nats_jetstream.yml"),
+        SYNADIA_SOURCE,
+    )
+    .unwrap();
     let md = RuntimeMetadata::load_dir(dir.path()).unwrap();
     assert_eq!(md.runtime.name, "vanilla");
-    assert!(md.component(crate::model::ComponentKind::Source, "nats_jetstream").is_some());
+    assert!(
+        md.component(crate::model::ComponentKind::Source, "nats_jetstream")
+            .is_some()
+    );
 
     // A source definition filed under sinks/ is refused with the file's path.
     std::fs::write(dir.path().join("sinks/wrong.yaml"), SYNADIA_SOURCE).unwrap();
-    let err = RuntimeMetadata::load_dir(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("sinks/wrong.yaml") && err.contains("kind"), "{err}");
+    let err = RuntimeMetadata::load_dir(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sinks/wrong.yaml") && err.contains("kind"),
+        "{err}"
+    );
 
-    std::fs::write(dir.path().join("sinks/wrong.yaml"), "name: x\nlabel: X\nkind: sink\nstatus: stable\ncolour: red\n").unwrap();
-    let err = RuntimeMetadata::load_dir(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("sinks/wrong.yaml") && err.contains("colour"), "{err}");
+    std::fs::write(
+        dir.path().join("sinks/wrong.yaml"),
+        "name: x\nlabel: X\nkind: sink\nstatus: stable\ncolour: red\n",
+    )
+    .unwrap();
+    let err = RuntimeMetadata::load_dir(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sinks/wrong.yaml") && err.contains("colour"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -141,22 +165,35 @@ fn defaults_are_filled_and_valid_configs_pass() {
     let out = check(json!({"urls": ["nats://a:4222"], "auth": {"user_jwt": "jwt"}})).unwrap();
     assert_eq!(out["deliver"], json!("all"));
     assert_eq!(out["max_ack_pending"], json!(1024));
-    assert!(!out.contains_key("subject"), "optional fields without default stay absent");
+    assert!(
+        !out.contains_key("subject"),
+        "optional fields without default stay absent"
+    );
 }
 
 #[test]
 fn required_fields_and_unknown_keys_are_reported() {
     let e = check(json!({"colour": "red"})).unwrap_err();
     assert_eq!(e.len(), 2, "{e:?}");
-    assert!(e[0].starts_with("config.colour: unknown field; expected one of: urls, subject"), "{e:?}");
-    assert!(e[1].starts_with("config.urls: required field is missing (a list of string)"), "{e:?}");
+    assert!(
+        e[0].starts_with("config.colour: unknown field; expected one of: urls, subject"),
+        "{e:?}"
+    );
+    assert!(
+        e[1].starts_with("config.urls: required field is missing (a list of string)"),
+        "{e:?}"
+    );
     let e = check(json!({"urls": [], "auth": {"password": "x"}})).unwrap_err();
-    assert!(e[0].starts_with("config.auth.password: unknown field"), "{e:?}");
+    assert!(
+        e[0].starts_with("config.auth.password: unknown field"),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn types_are_checked_per_kind() {
-    let e = check(json!({"urls": "nats://a", "max_ack_pending": 1.5, "auth": "x", "deliver": 3})).unwrap_err();
+    let e = check(json!({"urls": "nats://a", "max_ack_pending": 1.5, "auth": "x", "deliver": 3}))
+        .unwrap_err();
     assert_eq!(
         e,
         [
@@ -173,15 +210,22 @@ fn types_are_checked_per_kind() {
 #[test]
 fn each_constraint_kind_is_enforced() {
     let e = check(json!({"urls": [], "subject": "Bad Subject"})).unwrap_err();
-    assert_eq!(e, ["config.subject: `Bad Subject` does not match the pattern `^[a-z.>*]+$`"]);
+    assert_eq!(
+        e,
+        ["config.subject: `Bad Subject` does not match the pattern `^[a-z.>*]+$`"]
+    );
     let e = check(json!({"urls": [], "deliver": "sometimes"})).unwrap_err();
     assert_eq!(e, ["config.deliver: must be one of: all, last, new"]);
     let e = check(json!({"urls": [], "max_ack_pending": 0})).unwrap_err();
     assert_eq!(e, ["config.max_ack_pending: must be at least 1, got 0"]);
     let e = check(json!({"urls": [], "max_ack_pending": 70000})).unwrap_err();
-    assert_eq!(e, ["config.max_ack_pending: must be at most 65535, got 70000"]);
+    assert_eq!(
+        e,
+        ["config.max_ack_pending: must be at most 65535, got 70000"]
+    );
     // Every error at once.
-    let e = check(json!({"urls": [], "subject": "X", "deliver": "y", "max_ack_pending": 0})).unwrap_err();
+    let e = check(json!({"urls": [], "subject": "X", "deliver": "y", "max_ack_pending": 0}))
+        .unwrap_err();
     assert_eq!(e.len(), 3);
 }
 
@@ -198,17 +242,22 @@ fn exclusive_ranges_floats_durations_and_maps() {
     .unwrap();
     let run = |v: Value| {
         let Value::Object(m) = v else { unreachable!() };
-        validate_config(&fields, &m, "").map_err(|e| e.iter().map(|e| e.to_string()).collect::<Vec<_>>())
+        validate_config(&fields, &m, "")
+            .map_err(|e| e.iter().map(|e| e.to_string()).collect::<Vec<_>>())
     };
     let ok = run(json!({"ratio": 0.5, "every": "10s", "headers": {"a": "b"}})).unwrap();
     assert_eq!(ok["on"], json!(false));
-    let e = run(json!({"ratio": 1, "every": "often", "headers": {"a": 1}, "on": "yes"})).unwrap_err();
+    let e =
+        run(json!({"ratio": 1, "every": "often", "headers": {"a": 1}, "on": "yes"})).unwrap_err();
     assert_eq!(e.len(), 4, "{e:?}");
     assert_eq!(e[0], "ratio: must be less than 1, got 1");
     assert!(e[1].starts_with("every: invalid duration `often`"), "{e:?}");
     assert_eq!(e[2], "headers.a: expected string, got an int");
     assert_eq!(e[3], "on: expected bool, got a string");
-    assert_eq!(run(json!({"ratio": 0, "every": "0"})).unwrap_err(), ["ratio: must be greater than 0, got 0"]);
+    assert_eq!(
+        run(json!({"ratio": 0, "every": "0"})).unwrap_err(),
+        ["ratio: must be greater than 0, got 0"]
+    );
 }
 
 #[test]
@@ -233,7 +282,15 @@ fields:
     )
     .unwrap();
     let paths: Vec<_> = bad.validate().iter().map(|e| e.path.clone()).collect();
-    assert_eq!(paths, ["fields[0].default", "fields[1].constraints[0].regex", "fields[2].name", "fields[3].fields"]);
+    assert_eq!(
+        paths,
+        [
+            "fields[0].default",
+            "fields[1].constraints[0].regex",
+            "fields[2].name",
+            "fields[3].fields"
+        ]
+    );
 }
 
 fn metadata() -> RuntimeMetadata {
@@ -258,7 +315,10 @@ steps:
     let c = decode::from_str(doc).unwrap();
     let e = validate_connector(&c, &metadata()).unwrap_err();
     let got: Vec<_> = e.iter().map(|e| e.path.as_str()).collect();
-    assert_eq!(got, ["steps.source.config.max_ack_pending", "steps.sink.type"]);
+    assert_eq!(
+        got,
+        ["steps.source.config.max_ack_pending", "steps.sink.type"]
+    );
     assert!(e.0[1].reason.contains("has no sink `nowhere`"), "{e}");
 }
 
@@ -278,10 +338,32 @@ env: { API_TOKEN: abc }
     for secret in ["eyJ", "NKEY", "hunter2", "abc"] {
         assert!(!shown.contains(secret), "{secret} leaked in {shown}");
     }
-    assert_eq!(masked.steps.source.as_ref().unwrap().config["urls"], json!(["a"]));
-    assert_eq!(masked.steps.producer.as_ref().unwrap().iggy.as_ref().unwrap().username.as_deref(), Some("u"));
+    assert_eq!(
+        masked.steps.source.as_ref().unwrap().config["urls"],
+        json!(["a"])
+    );
+    assert_eq!(
+        masked
+            .steps
+            .producer
+            .as_ref()
+            .unwrap()
+            .iggy
+            .as_ref()
+            .unwrap()
+            .username
+            .as_deref(),
+        Some("u")
+    );
     // Without the runtime's definitions, secret-looking names are masked.
-    let unknown = mask_connector(&decode::from_str(&doc.replace("nats_jetstream", "other").replace("user_jwt", "password")).unwrap(), None);
+    let unknown = mask_connector(
+        &decode::from_str(
+            &doc.replace("nats_jetstream", "other")
+                .replace("user_jwt", "password"),
+        )
+        .unwrap(),
+        None,
+    );
     let shown = serde_json::to_string(&unknown).unwrap();
     assert!(!shown.contains("eyJ") && shown.contains(MASK), "{shown}");
 }

@@ -1,0 +1,5 @@
+//! Rebuilds the probe runtimes when their embedded `.connect` metadata changes.
+
+fn main() {
+    println!("cargo:rerun-if-changed=contract-probe/.connect");
+}
