@@ -10,8 +10,7 @@ mod metadata;
 mod sinks;
 mod sources;
 
-use connect_runtime_sdk::pipeline::Components;
-use connect_runtime_sdk::{ExitCode, Runtime};
+use connect_runtime_sdk::{Components, ExitCode, Runtime};
 
 /// Every component of the runtime, by the type name connector documents use.
 fn components() -> Components {
@@ -29,7 +28,7 @@ fn main() {
         Ok(runtime) => runtime.launch(components()),
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::exit(ExitCode::Usage.code());
+            std::process::exit(ExitCode::BadEnvironment.code());
         }
     }
 }

@@ -119,7 +119,9 @@ impl HttpSink {
             };
             retries += 1;
             if self.max_retries != 0 && retries > self.max_retries {
-                return Err(ComponentError::transient(format!(
+                // Permanent for the pipeline, which would otherwise retry the retries: the
+                // runtime exits and the agent restarts it from the last confirmed position.
+                return Err(ComponentError::permanent(format!(
                     "{reason}; gave up after {} retries",
                     self.max_retries
                 )));
