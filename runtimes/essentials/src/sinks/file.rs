@@ -64,6 +64,7 @@ impl FileSink {
         }
         let file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)
             .map_err(|e| {
@@ -72,7 +73,29 @@ impl FileSink {
                     path.display()
                 ))
             })?;
-        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let complete = complete_length(&file).map_err(|e| {
+            ComponentError::transient(format!("cannot read the end of {}: {e}", path.display()))
+        })?;
+        let len = match complete {
+            Some(len) if len < total => {
+                // Only an interrupted write leaves a line without its newline; that batch was
+                // never confirmed and will be written again, so its fragment goes.
+                tracing::warn!(path = %path.display(), removed_bytes = total - len, "removing an unfinished last line left by an interrupted write");
+                file.set_len(len).map_err(|e| {
+                    ComponentError::transient(format!("cannot truncate {}: {e}", path.display()))
+                })?;
+                len
+            }
+            Some(len) => len,
+            None => {
+                // Text that is not ours: end it so the first message starts a line of its own.
+                (&file).write_all(b"\n").map_err(|e| {
+                    ComponentError::transient(format!("cannot write to {}: {e}", path.display()))
+                })?;
+                total + 1
+            }
+        };
         Ok(Writer {
             file,
             len,
@@ -81,6 +104,28 @@ impl FileSink {
         })
     }
 }
+
+/// The file's length without an unterminated last line: up to its last newline, if there is one
+/// in the last [`TAIL_SCAN`] bytes; `None` when the tail has no newline at all.
+fn complete_length(file: &File) -> std::io::Result<Option<u64>> {
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    let mut end = len;
+    let mut chunk = vec![0u8; 64 * 1024];
+    while end > 0 && len - end < TAIL_SCAN {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let buf = &mut chunk[..(end - start) as usize];
+        file.read_exact_at(buf, start)?;
+        if let Some(i) = memchr::memrchr(b'\n', buf) {
+            return Ok(Some(start + i as u64 + 1));
+        }
+        end = start;
+    }
+    Ok(if len == 0 { Some(0) } else { None })
+}
+
+/// How far back [`complete_length`] looks for the last newline.
+const TAIL_SCAN: u64 = 16 * 1024 * 1024;
 
 impl Writer {
     /// Writes the buffered lines and syncs them as configured. On failure the file is cut back
@@ -164,5 +209,54 @@ impl Sink for FileSink {
             })?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sink(path: &std::path::Path) -> FileSink {
+        FileSink::new(FileSinkConfig {
+            path: path.to_path_buf(),
+            fsync: Fsync::Batch,
+            format: LineFormat::Payload,
+        })
+    }
+
+    fn write(sink: &FileSink, lines: &[&str]) {
+        let mut w = sink.open_file().unwrap();
+        for l in lines {
+            LineFormat::Payload.append(&Message::new(l.to_string()), &mut w.buf);
+            w.ends.push(w.buf.len());
+        }
+        w.flush(Fsync::Always).unwrap();
+    }
+
+    #[test]
+    fn creates_parent_directories_and_appends_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/out.log");
+        write(&sink(&path), &["1", "2"]);
+        write(&sink(&path), &["3"]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "1\n2\n3\n");
+    }
+
+    #[test]
+    fn an_interrupted_last_line_is_removed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.log");
+        std::fs::write(&path, "1\n2\n{\"half").unwrap();
+        write(&sink(&path), &["3"]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "1\n2\n3\n");
+    }
+
+    #[test]
+    fn foreign_text_without_any_newline_is_kept_and_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.log");
+        std::fs::write(&path, "header").unwrap();
+        write(&sink(&path), &["1"]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "header\n1\n");
     }
 }

@@ -234,14 +234,18 @@ impl Source for FileFollow {
         ctx: &ComponentContext,
         max: usize,
     ) -> Result<Option<Batch>, ComponentError> {
-        loop {
-            if let Step::Lines(batch) = self.step(max)? {
-                return Ok(Some(batch));
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
-                _ = ctx.cancellation().cancelled() => return Ok(None),
-            }
+        if let Step::Lines(batch) = self.step(max)? {
+            return Ok(Some(batch));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(self.config.poll_interval) => {}
+            _ = ctx.cancellation().cancelled() => return Ok(None),
+        }
+        // Nothing yet: an empty batch lets the pipeline commit the confirmed position while
+        // the file is idle, then it polls again.
+        match self.step(max)? {
+            Step::Lines(batch) => Ok(Some(batch)),
+            Step::Idle => Ok(Some(Batch::default())),
         }
     }
 }
