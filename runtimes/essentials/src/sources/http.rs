@@ -1,7 +1,7 @@
 //! Source `http`: polls a URL at an interval and emits the response body (or each element of a
 //! JSON array), retrying failed requests with exponential backoff and honouring Retry-After.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -46,6 +46,8 @@ pub(crate) struct HttpPoll {
     split: bool,
     backoff: Backoff,
     next_due: Option<Instant>,
+    /// Messages of the last response beyond the `max` of the poll that fetched it.
+    pending: VecDeque<Message>,
 }
 
 /// Why one request did not produce messages.
@@ -75,6 +77,7 @@ impl HttpPoll {
             split: config.split,
             backoff: Backoff::new(config.initial_backoff, config.max_backoff),
             next_due: None,
+            pending: VecDeque::new(),
         })
     }
 
@@ -156,9 +159,17 @@ impl Source for HttpPoll {
     async fn poll(
         &mut self,
         ctx: &ComponentContext,
-        _max: usize,
+        max: usize,
     ) -> Result<Option<Batch>, ComponentError> {
         loop {
+            if !self.pending.is_empty() {
+                let n = self.pending.len().min(max.max(1));
+                let messages = self.pending.drain(..n).collect();
+                return Ok(Some(Batch {
+                    messages,
+                    cursor: None,
+                }));
+            }
             if let Some(due) = self.next_due {
                 tokio::select! {
                     _ = tokio::time::sleep_until(due) => {}
@@ -170,12 +181,7 @@ impl Source for HttpPoll {
                 Ok(messages) => {
                     self.backoff.reset();
                     self.next_due = Some(started + self.interval);
-                    if !messages.is_empty() {
-                        return Ok(Some(Batch {
-                            messages,
-                            cursor: None,
-                        }));
-                    }
+                    self.pending.extend(messages);
                 }
                 Err(Failure::Retry {
                     reason,

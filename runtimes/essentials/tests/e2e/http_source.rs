@@ -80,3 +80,20 @@ fn a_refused_request_stops_the_runtime_for_a_restart() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_large_array_is_emitted_in_order_across_batches() {
+    let server = TestServer::start(0, &[], |n| {
+        let items: Vec<String> = (0..2500).map(|i| (n * 2500 + i).to_string()).collect();
+        format!("[{}]", items.join(","))
+    });
+    let run = http_to_file(&server.url("/many"), true);
+    let running = run.spawn();
+    let lines = wait_for_lines(&run.path("out.ndjson"), 2500);
+    assert_eq!(running.terminate().code(), Some(0), "{}", run.stderr());
+    let expected: Vec<String> = (0..lines.len()).map(|i| i.to_string()).collect();
+    assert_eq!(
+        lines, expected,
+        "the elements of consecutive responses, in order"
+    );
+}
