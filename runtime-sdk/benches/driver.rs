@@ -11,7 +11,8 @@ use connect_runtime_sdk::{
     RuntimeMetadata, Sink, Source, async_trait,
 };
 
-const RUNTIME_YML: &str = "model_version: \"1\"\nname: bench\nlabel: Bench\nversion: 0.1.0\nauthor: { name: connect }\n";
+const RUNTIME_YML: &str =
+    "model_version: \"1\"\nname: bench\nlabel: Bench\nversion: 0.1.0\nauthor: { name: connect }\n";
 const SOURCE_YML: &str = "model_version: \"1\"\nname: memory\nlabel: Memory\nkind: source\nstatus: experimental\nfields:\n  - { name: count, label: Count, type: int }\n  - { name: size, label: Size, type: int }\n";
 const SINK_YML: &str =
     "model_version: \"1\"\nname: discard\nlabel: Discard\nkind: sink\nstatus: experimental\n";
@@ -95,7 +96,10 @@ fn metadata(dir: &std::path::Path) -> RuntimeMetadata {
 fn run(count: u64, size: usize, transforms: bool) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let env: BTreeMap<String, String> = [
-        ("CONNECT_STATE_DIR", dir.path().join("state").display().to_string()),
+        (
+            "CONNECT_STATE_DIR",
+            dir.path().join("state").display().to_string(),
+        ),
         ("CONNECT_LOG_LEVEL", "warn".to_string()),
     ]
     .into_iter()
@@ -136,8 +140,18 @@ fn main() {
     let cases: [(&str, u64, usize, bool); 4] = [
         ("source -> sink, 100 B", 10_000_000, 100, false),
         ("source -> sink, 1 KiB", 5_000_000, 1024, false),
-        ("source -> 3 JSON transforms -> sink, 100 B", 2_000_000, 100, true),
-        ("source -> 3 JSON transforms -> sink, 1 KiB", 500_000, 1024, true),
+        (
+            "source -> 3 JSON transforms -> sink, 100 B",
+            2_000_000,
+            100,
+            true,
+        ),
+        (
+            "source -> 3 JSON transforms -> sink, 1 KiB",
+            500_000,
+            1024,
+            true,
+        ),
     ];
     for (name, count, size, transforms) in cases {
         if filter.as_deref().is_some_and(|f| !name.contains(f)) {
