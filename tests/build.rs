@@ -2,4 +2,5 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=contract-probe/.connect");
+    println!("cargo:rerun-if-changed=pipeline-probe/.connect");
 }

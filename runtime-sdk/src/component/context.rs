@@ -19,7 +19,6 @@ pub struct ComponentContext {
 
 impl ComponentContext {
     /// Built by the pipeline for the step at `path` (`steps.source`).
-    #[allow(dead_code)] // used by the pipeline driver
     pub(crate) fn new(runtime: &Context, path: &str, config: Map<String, Value>) -> Self {
         Self {
             config,
