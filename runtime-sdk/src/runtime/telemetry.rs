@@ -123,11 +123,14 @@ fn otlp(
     Ok((traces, meters))
 }
 
+/// Reads one counter out of a snapshot.
+type CounterField = fn(&Counters) -> u64;
+
 /// The pipeline counters as observable OTel counters (`connect.messages.in`, …), read from the
 /// same atomics the heartbeat reports.
 fn register_counters(provider: &SdkMeterProvider, metrics: &Metrics) {
     let meter = provider.meter("connect-runtime");
-    let counters: [(&str, &str, fn(&Counters) -> u64); 7] = [
+    let counters: [(&str, &str, CounterField); 7] = [
         ("connect.messages.in", "messages read from the input", |c| {
             c.messages_in
         }),
