@@ -108,7 +108,10 @@ impl Runtime {
             println!("config of connector `{}` is valid", config.id);
             return ExitCode::Success;
         }
-        telemetry::init(&self.settings, workload.stdout_is_data(&config));
+        let service = self.identity().0;
+        let metrics = Metrics::default();
+        let stdout_is_data = workload.stdout_is_data(&config);
+        let _telemetry = telemetry::init(&self.settings, &service, stdout_is_data, &metrics);
         for name in &self.settings.unknown_vars {
             tracing::warn!(variable = %name, "unknown CONNECT_* variable ignored; see docs/runtime-contract.md for the ones a runtime reads");
         }
@@ -123,7 +126,10 @@ impl Runtime {
                 return ExitCode::Internal;
             }
         };
-        rt.block_on(self.run(config, workload))
+        let code = rt.block_on(self.run(config, workload, metrics));
+        // Stop the async runtime before the telemetry guard flushes with its blocking client.
+        drop(rt);
+        code
     }
 
     fn identity(&self) -> (String, String) {
@@ -200,7 +206,12 @@ impl Runtime {
             .map_err(|e| format!("invalid connector config:\n{e}"))
     }
 
-    async fn run<W: Workload>(self, config: ConnectorConfig, workload: W) -> ExitCode {
+    async fn run<W: Workload>(
+        self,
+        config: ConnectorConfig,
+        workload: W,
+        metrics: Metrics,
+    ) -> ExitCode {
         let cancel = CancellationToken::new();
         shutdown::on_signals(cancel.clone());
         let state_dir = self
@@ -213,7 +224,6 @@ impl Runtime {
             return ExitCode::Transient;
         }
         let (runtime, runtime_version) = self.identity();
-        let metrics = Metrics::default();
         let channel_stop = CancellationToken::new();
         let (agent, channel) = agent_channel::spawn(
             self.settings.agent_socket.clone(),
@@ -238,7 +248,8 @@ impl Runtime {
             agent,
         };
         tracing::info!(connector = %ctx.connector.id, instance = %ctx.settings.instance_id, "starting");
-        let mut work = tokio::spawn(workload.run(ctx));
+        let span = tracing::info_span!("connector", id = %ctx.connector.id, instance = %ctx.settings.instance_id);
+        let mut work = tokio::spawn(tracing::Instrument::instrument(workload.run(ctx), span));
         let result = tokio::select! {
             r = &mut work => r,
             _ = cancel.cancelled() => {
