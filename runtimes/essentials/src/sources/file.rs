@@ -61,6 +61,8 @@ pub(crate) struct FileFollow {
     /// Where to resume; applies only to the first file opened.
     saved: Option<FileCursor>,
     opened_before: bool,
+    /// The file did not exist when first looked for: everything in it is new, whatever `from` says.
+    missing_at_start: bool,
     open: Option<Open>,
 }
 
@@ -76,6 +78,7 @@ impl FileFollow {
             config,
             saved,
             opened_before: false,
+            missing_at_start: false,
             open: None,
         }
     }
@@ -127,7 +130,10 @@ impl FileFollow {
     fn try_open(&mut self) -> Result<bool, ComponentError> {
         let mut file = match File::open(&self.config.path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.missing_at_start |= !self.opened_before;
+                return Ok(false);
+            }
             Err(e) => return Err(io_error(&self.config.path, "open", e)),
         };
         let meta = file
@@ -141,7 +147,9 @@ impl FileFollow {
                     "the file is not the one the saved position belongs to (rotated or truncated while stopped); reading it from the start");
                 0
             }
-            (false, None) if self.config.from == StartFrom::End => meta.len(),
+            (false, None) if self.config.from == StartFrom::End && !self.missing_at_start => {
+                meta.len()
+            }
             (false, None) => 0,
         };
         file.seek(SeekFrom::Start(start))
@@ -327,6 +335,16 @@ mod tests {
         assert!(matches!(f.step(10).unwrap(), Step::Idle));
         append(&path, "new\n");
         assert_eq!(lines(f.step(10).unwrap()).0, ["new"]);
+    }
+
+    #[test]
+    fn from_end_reads_a_file_created_after_the_start_from_its_beginning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.log");
+        let mut f = follow(&path, StartFrom::End, None);
+        assert!(matches!(f.step(10).unwrap(), Step::Idle));
+        append(&path, "first\n");
+        assert_eq!(lines(f.step(10).unwrap()).0, ["first"]);
     }
 
     #[test]

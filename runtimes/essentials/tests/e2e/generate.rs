@@ -51,7 +51,7 @@ fn a_restarted_generator_continues_its_sequence() {
 
 #[test]
 fn sigkill_mid_run_loses_no_message() {
-    const COUNT: u64 = 400_000;
+    const COUNT: u64 = 1_000_000;
     let run = generate_to_file(COUNT);
     let out = run.path("out/generated.ndjson");
     let cursor = run.path("state/source-cursor.json");
