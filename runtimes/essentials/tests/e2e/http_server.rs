@@ -22,8 +22,11 @@ pub struct Received {
     pub status: u16,
 }
 
-/// A scripted failure: the status and an optional Retry-After value.
+/// A scripted failure: the status and an optional Retry-After value; status [`HANG`] never answers.
 pub type Planned = (u16, Option<&'static str>);
+
+/// A planned "status" that keeps the request waiting instead of answering.
+pub const HANG: u16 = 0;
 
 type BodyFn = Box<dyn Fn(usize) -> String + Send + Sync>;
 
@@ -107,6 +110,11 @@ async fn answer(
 ) -> Response {
     let planned = shared.plan.lock().unwrap().pop_front();
     let (status, response) = match planned {
+        Some((HANG, _)) => {
+            record(&shared, method, uri, headers, body, HANG);
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            return StatusCode::GATEWAY_TIMEOUT.into_response();
+        }
         Some((status, retry_after)) => {
             let code = StatusCode::from_u16(status).unwrap();
             let mut response = (code, "scripted failure").into_response();
@@ -127,6 +135,11 @@ async fn answer(
             )
         }
     };
+    record(&shared, method, uri, headers, body, status);
+    response
+}
+
+fn record(shared: &Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes, status: u16) {
     shared.received.lock().unwrap().push(Received {
         at: Instant::now(),
         method: method.to_string(),
@@ -135,5 +148,4 @@ async fn answer(
         body: body.to_vec(),
         status,
     });
-    response
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use connect_runtime_sdk::ExitCode;
 
-use crate::http_server::TestServer;
+use crate::http_server::{HANG, TestServer};
 use crate::support::{Essentials, free_port};
 
 fn generate_to_http(count: u64, sink_config: &str) -> Essentials {
@@ -173,6 +173,36 @@ fn gives_up_after_max_retries() {
     assert_eq!(server.received().len(), 3, "one try and two retries");
     assert!(
         run.stderr().contains("gave up after 2 retries"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_request_that_times_out_is_retried() {
+    let server = TestServer::start(0, &[(HANG, None)], |_| String::new());
+    let run = generate_to_http(
+        4,
+        &format!(
+            "url: '{}', batch_mode: ndjson, timeout: 300ms",
+            server.url("/slow")
+        ),
+    );
+    assert_eq!(run.spawn().wait().code(), Some(0), "{}", run.stderr());
+    let statuses: Vec<_> = server.received().iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [HANG, 200],
+        "the hung request was abandoned and sent again"
+    );
+    let delivered: Vec<u64> = server
+        .delivered_bodies()
+        .iter()
+        .flat_map(|b| seqs_in(b))
+        .collect();
+    assert_eq!(delivered, [1, 2, 3, 4]);
+    assert!(
+        run.stderr().contains("delivery failed; retrying"),
         "{}",
         run.stderr()
     );
