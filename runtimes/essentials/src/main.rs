@@ -39,4 +39,13 @@ mod tests {
     fn registered_components_match_the_definitions() {
         assert_eq!(super::components().mismatches(), Vec::<String>::new());
     }
+
+    #[test]
+    fn the_manifest_version_is_the_crate_version() {
+        let manifest = super::metadata::load().runtime;
+        assert_eq!(
+            (manifest.name.as_str(), manifest.version.as_str()),
+            ("essentials", env!("CARGO_PKG_VERSION"))
+        );
+    }
 }
