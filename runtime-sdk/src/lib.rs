@@ -3,6 +3,7 @@
 
 pub mod component;
 pub mod contract;
+pub mod iggy;
 pub mod metadata;
 pub mod model;
 pub mod runtime;

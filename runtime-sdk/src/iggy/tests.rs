@@ -1,0 +1,1 @@
+//! Tests against a real Iggy server, gated on `CONNECT_TEST_IGGY_ADDRESS`.
