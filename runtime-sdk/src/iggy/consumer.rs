@@ -21,7 +21,9 @@ use super::retry::Retry;
 use crate::component::{Batch, ComponentContext, ComponentError, Source};
 use crate::model::{ConsumerStep, StartFrom};
 
-pub(crate) struct IggySource {
+/// The `consumer` step as a [`Source`]; runtimes whose own components read Iggy (the `vanilla`
+/// runtime's `iggy` source) use it directly.
+pub struct IggySource {
     step: ConsumerStep,
     settings: IggySettings,
     stream: Identifier,
@@ -37,7 +39,8 @@ pub(crate) struct IggySource {
 }
 
 impl IggySource {
-    pub(crate) fn new(ctx: &ComponentContext, step: &ConsumerStep) -> Result<Self, ComponentError> {
+    /// Reads the step; connects in `open`.
+    pub fn new(ctx: &ComponentContext, step: &ConsumerStep) -> Result<Self, ComponentError> {
         let settings = IggySettings::resolve(&ctx.runtime().settings().iggy, step.iggy.as_ref());
         let name = |kind: &str, v: &str| {
             Identifier::named(v).map_err(|e| {

@@ -7,9 +7,13 @@ mod consumer;
 mod convert;
 mod producer;
 mod retry;
+mod topic_compat;
 
 #[cfg(test)]
 mod tests;
+
+pub use consumer::IggySource;
+pub use producer::IggySink;
 
 use crate::component::{ComponentContext, ComponentError, Sink, Source};
 use crate::model::{ConsumerStep, ProducerStep};
@@ -28,19 +32,4 @@ pub(crate) fn producer(
     step: &ProducerStep,
 ) -> Result<Box<dyn Sink>, ComponentError> {
     Ok(Box::new(producer::IggySink::new(ctx, step)?))
-}
-
-/// A source reading `step`'s topic, for runtimes whose own components talk to Iggy (the
-/// `vanilla` runtime's `iggy` source): the same code as the `consumer` step.
-pub fn source(
-    ctx: &ComponentContext,
-    step: &ConsumerStep,
-) -> Result<Box<dyn Source>, ComponentError> {
-    consumer(ctx, step)
-}
-
-/// A sink writing to `step`'s topic (the `vanilla` runtime's `iggy` sink): the same code as the
-/// `producer` step.
-pub fn sink(ctx: &ComponentContext, step: &ProducerStep) -> Result<Box<dyn Sink>, ComponentError> {
-    producer(ctx, step)
 }

@@ -15,7 +15,9 @@ use super::retry::Retry;
 use crate::component::{ComponentContext, ComponentError, Message, Sink};
 use crate::model::{Partitioning, ProducerStep};
 
-pub(crate) struct IggySink {
+/// The `producer` step as a [`Sink`]; runtimes whose own components write to Iggy (the `vanilla`
+/// runtime's `iggy` sink) use it directly.
+pub struct IggySink {
     step: ProducerStep,
     settings: IggySettings,
     stream: Identifier,
@@ -26,7 +28,8 @@ pub(crate) struct IggySink {
 }
 
 impl IggySink {
-    pub(crate) fn new(ctx: &ComponentContext, step: &ProducerStep) -> Result<Self, ComponentError> {
+    /// Reads the step; connects in `open`.
+    pub fn new(ctx: &ComponentContext, step: &ProducerStep) -> Result<Self, ComponentError> {
         let name = |kind: &str, v: &str| {
             Identifier::named(v).map_err(|e| {
                 ComponentError::invalid_config(format!(
@@ -106,6 +109,24 @@ impl IggySink {
                 return Ok(Ok(t));
             }
             Err(e) if super::retry::is_connection_error(&e) => return Err(e),
+            Err(IggyError::UnsupportedOptionKey(key)) => {
+                tracing::debug!(%key, "the server predates a topic option; creating the topic without it");
+                match super::topic_compat::create_topic_without_durability(
+                    client,
+                    &self.stream,
+                    &self.step.topic,
+                    self.step.partitions,
+                )
+                .await
+                {
+                    Ok(()) => {
+                        tracing::info!(stream = %self.step.stream, topic = %self.step.topic, partitions = self.step.partitions, "created topic")
+                    }
+                    Err(e) if super::retry::is_connection_error(&e) => return Err(e),
+                    Err(e) => tracing::debug!(error = %e, "creating the topic failed"),
+                }
+                IggyError::UnsupportedOptionKey(key)
+            }
             Err(e) => e,
         };
         // Created meanwhile by someone else, or refused by a server that has it already.
