@@ -306,3 +306,45 @@ fn transforms_run_in_the_data_path_and_filtered_batches_still_commit() {
         "batches the filter emptied still move the cursor"
     );
 }
+
+#[test]
+fn sigterm_while_a_write_is_failing_abandons_the_batch_and_exits_zero() {
+    let probe = Probe::new("{ count: 0 }", "{ path: \"{out}\", fail: transient }", "");
+    let mut child = probe
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    wait_for(
+        Duration::from_secs(10),
+        "a failing write being retried",
+        || {
+            seen.extend(rx.try_iter());
+            seen.iter()
+                .any(|l| l.contains("retrying the same batch"))
+                .then_some(())
+        },
+    );
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let status = wait_for(
+        Duration::from_secs(4),
+        "the probe to exit well before the retries run out",
+        || child.try_wait().unwrap(),
+    );
+    assert_eq!(status.code(), Some(0), "{status}");
+    seen.extend(rx.iter());
+    assert!(
+        seen.iter().any(|l| l.contains("replayed after a restart")),
+        "{seen:#?}"
+    );
+    assert_eq!(probe.cursor(), None, "the abandoned batch is not committed");
+}

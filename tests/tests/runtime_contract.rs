@@ -321,3 +321,38 @@ fn json_logs_are_one_object_per_line() {
     }
     assert!(stderr.contains("\"ERROR\""), "{stderr}");
 }
+
+#[test]
+fn spans_are_exported_over_otlp_when_an_endpoint_is_set() {
+    // A real HTTP peer: accepts each request, records its request line, answers 200.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let text = String::from_utf8_lossy(&head).into_owned();
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = tx.send(text.lines().next().unwrap_or_default().to_string());
+        }
+    });
+    let doc = PROBE.replace("{ every: 5ms }", "{ fail_with: transient }");
+    let (code, _, stderr) = run(
+        &[&encode(&doc)],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)],
+    );
+    assert_eq!(code, 75, "{stderr}");
+    let request = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("no OTLP request reached the collector");
+    assert_eq!(request, "POST /v1/traces HTTP/1.1");
+}

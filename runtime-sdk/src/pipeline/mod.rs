@@ -11,3 +11,6 @@ mod writer;
 pub use batching::{CHANNEL_BATCHES, COMMIT_INTERVAL, DEFAULT_BATCH_LENGTH, DEFAULT_LINGER};
 pub use registry::Components;
 pub use retry::{DEFAULT_ATTEMPTS, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, RetryPolicy};
+
+#[cfg(test)]
+mod tests;

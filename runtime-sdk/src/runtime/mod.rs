@@ -108,7 +108,9 @@ impl Runtime {
             println!("config of connector `{}` is valid", config.id);
             return ExitCode::Success;
         }
-        telemetry::init(&self.settings, workload.stdout_is_data(&config));
+        let service = self.identity().0;
+        let _telemetry =
+            telemetry::init(&self.settings, &service, workload.stdout_is_data(&config));
         for name in &self.settings.unknown_vars {
             tracing::warn!(variable = %name, "unknown CONNECT_* variable ignored; see docs/runtime-contract.md for the ones a runtime reads");
         }
@@ -123,7 +125,10 @@ impl Runtime {
                 return ExitCode::Internal;
             }
         };
-        rt.block_on(self.run(config, workload))
+        let code = rt.block_on(self.run(config, workload));
+        // Stop the async runtime before the telemetry guard flushes with its blocking client.
+        drop(rt);
+        code
     }
 
     fn identity(&self) -> (String, String) {
@@ -238,7 +243,8 @@ impl Runtime {
             agent,
         };
         tracing::info!(connector = %ctx.connector.id, instance = %ctx.settings.instance_id, "starting");
-        let mut work = tokio::spawn(workload.run(ctx));
+        let span = tracing::info_span!("connector", id = %ctx.connector.id, instance = %ctx.settings.instance_id);
+        let mut work = tokio::spawn(tracing::Instrument::instrument(workload.run(ctx), span));
         let result = tokio::select! {
             r = &mut work => r,
             _ = cancel.cancelled() => {
