@@ -8,10 +8,11 @@
 //! so committing any later cursor also covers the earlier ones.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 
 use ::iggy::prelude::{
     Client, Consumer, ConsumerGroupClient, ConsumerOffsetClient, Identifier, IggyClient, IggyError,
-    MessageClient, PollingStrategy, TopicClient,
+    MessageClient, NO_ASSIGNED_PARTITION, PollingStrategy, TopicClient,
 };
 use async_trait::async_trait;
 
@@ -36,7 +37,11 @@ pub struct IggySource {
     polled: BTreeMap<u32, u64>,
     /// Last offset stored on the server, per partition.
     committed: HashMap<u32, u64>,
+    /// When an empty assignment was last reported.
+    idle_reported: Option<Instant>,
 }
+
+const IDLE_REPORT_EVERY: Duration = Duration::from_secs(60);
 
 impl IggySource {
     /// Reads the step; connects in `open`.
@@ -59,6 +64,7 @@ impl IggySource {
             positions: HashMap::new(),
             polled: BTreeMap::new(),
             committed: HashMap::new(),
+            idle_reported: None,
         })
     }
 
@@ -146,6 +152,23 @@ impl IggySource {
                 }
             }
         }
+    }
+
+    /// Says (at most once a minute) that the group gave this member no partition, which
+    /// otherwise looks like an idle topic.
+    fn report_idle_member(&mut self) {
+        if self
+            .idle_reported
+            .is_some_and(|t| t.elapsed() < IDLE_REPORT_EVERY)
+        {
+            return;
+        }
+        self.idle_reported = Some(Instant::now());
+        tracing::warn!(
+            group = %self.step.consumer_group,
+            topic = %self.step.topic,
+            "the consumer group assigns no partition to this member: more members than partitions, or a member that is gone still holds them; waiting for a rebalance"
+        );
     }
 
     /// Stores `offset` for `partition`; `false` when the partition is no longer this member's
@@ -246,6 +269,9 @@ impl Source for IggySource {
                 }
             };
             let Some(last) = polled.messages.last().map(|m| m.header.offset) else {
+                if polled.partition_id == NO_ASSIGNED_PARTITION {
+                    self.report_idle_member();
+                }
                 tokio::select! {
                     () = tokio::time::sleep(self.step.poll_interval) => continue,
                     () = ctx.cancellation().cancelled() => return Ok(None),
@@ -295,12 +321,10 @@ impl Source for IggySource {
         if let Some(client) = self.client.take() {
             // Leaving hands the partitions to the other members at once instead of after a timeout.
             let leave = client.leave_consumer_group(&self.stream, &self.topic, &self.consumer.id);
-            if let Ok(Err(e)) = tokio::time::timeout(std::time::Duration::from_secs(2), leave).await
-            {
+            if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(2), leave).await {
                 tracing::debug!(error = %e, "leaving the consumer group failed");
             }
-            let _ =
-                tokio::time::timeout(std::time::Duration::from_secs(2), client.shutdown()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), client.shutdown()).await;
         }
         Ok(())
     }
