@@ -323,7 +323,7 @@ fn json_logs_are_one_object_per_line() {
 }
 
 #[test]
-fn spans_are_exported_over_otlp_when_an_endpoint_is_set() {
+fn spans_and_counters_are_exported_over_otlp_when_an_endpoint_is_set() {
     // A real HTTP peer: accepts each request, records its request line, answers 200.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());

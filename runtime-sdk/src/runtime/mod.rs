@@ -109,8 +109,9 @@ impl Runtime {
             return ExitCode::Success;
         }
         let service = self.identity().0;
-        let _telemetry =
-            telemetry::init(&self.settings, &service, workload.stdout_is_data(&config));
+        let metrics = Metrics::default();
+        let stdout_is_data = workload.stdout_is_data(&config);
+        let _telemetry = telemetry::init(&self.settings, &service, stdout_is_data, &metrics);
         for name in &self.settings.unknown_vars {
             tracing::warn!(variable = %name, "unknown CONNECT_* variable ignored; see docs/runtime-contract.md for the ones a runtime reads");
         }
@@ -125,7 +126,7 @@ impl Runtime {
                 return ExitCode::Internal;
             }
         };
-        let code = rt.block_on(self.run(config, workload));
+        let code = rt.block_on(self.run(config, workload, metrics));
         // Stop the async runtime before the telemetry guard flushes with its blocking client.
         drop(rt);
         code
@@ -205,7 +206,12 @@ impl Runtime {
             .map_err(|e| format!("invalid connector config:\n{e}"))
     }
 
-    async fn run<W: Workload>(self, config: ConnectorConfig, workload: W) -> ExitCode {
+    async fn run<W: Workload>(
+        self,
+        config: ConnectorConfig,
+        workload: W,
+        metrics: Metrics,
+    ) -> ExitCode {
         let cancel = CancellationToken::new();
         shutdown::on_signals(cancel.clone());
         let state_dir = self
@@ -218,7 +224,6 @@ impl Runtime {
             return ExitCode::Transient;
         }
         let (runtime, runtime_version) = self.identity();
-        let metrics = Metrics::default();
         let channel_stop = CancellationToken::new();
         let (agent, channel) = agent_channel::spawn(
             self.settings.agent_socket.clone(),
