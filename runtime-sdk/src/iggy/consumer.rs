@@ -39,6 +39,8 @@ pub struct IggySource {
     committed: HashMap<u32, u64>,
     /// When an empty assignment was last reported.
     idle_reported: Option<Instant>,
+    /// `start: last`: where partitions without a stored offset begin, fixed at the first join.
+    pinned: Option<HashMap<u32, u64>>,
 }
 
 const IDLE_REPORT_EVERY: Duration = Duration::from_secs(60);
@@ -65,6 +67,7 @@ impl IggySource {
             polled: BTreeMap::new(),
             committed: HashMap::new(),
             idle_reported: None,
+            pinned: None,
         })
     }
 
@@ -120,7 +123,15 @@ impl IggySource {
         }
         self.positions.clear();
         if self.step.start == StartFrom::Last {
-            self.pin_to_end().await;
+            // Pinned once: a rejoin must not skip what arrived since the first join.
+            if self.pinned.is_none() {
+                self.pinned = Some(self.end_positions().await);
+            }
+            for (p, o) in self.pinned.iter().flatten() {
+                if !self.committed.contains_key(p) {
+                    self.positions.insert(*p, *o);
+                }
+            }
         }
         tracing::info!(stream = %self.step.stream, topic = %self.step.topic, group = %self.step.consumer_group, "joined consumer group");
         Ok(())
@@ -128,23 +139,21 @@ impl IggySource {
 
     /// `start: last`: partitions the group never stored an offset for begin after their
     /// current last message instead of at the oldest one.
-    async fn pin_to_end(&mut self) {
+    async fn end_positions(&self) -> HashMap<u32, u64> {
+        let mut out = HashMap::new();
         let Some(client) = self.client.as_ref() else {
-            return;
+            return out;
         };
         let Ok(Some(topic)) = client.get_topic(&self.stream, &self.topic).await else {
-            return;
+            return out;
         };
         for p in topic.partitions.iter().filter(|p| p.messages_count > 0) {
-            if self.committed.contains_key(&p.id) {
-                continue;
-            }
             match client
                 .get_consumer_offset(&self.consumer, &self.stream, &self.topic, Some(p.id))
                 .await
             {
                 Ok(None) => {
-                    self.positions.insert(p.id, p.current_offset + 1);
+                    out.insert(p.id, p.current_offset + 1);
                 }
                 Ok(Some(_)) => {}
                 Err(e) => {
@@ -152,6 +161,7 @@ impl IggySource {
                 }
             }
         }
+        out
     }
 
     /// Says (at most once a minute) that the group gave this member no partition, which
