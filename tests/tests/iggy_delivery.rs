@@ -8,6 +8,7 @@
 //! get a compatible request from the SDK; a topic created beforehand (CLI or HTTP API) works too.
 
 use std::collections::BTreeSet;
+use std::ops::{Deref, DerefMut};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -50,12 +51,14 @@ impl Connector {
         cmd
     }
 
-    fn spawn(&self) -> Child {
-        self.command()
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
+    fn spawn(&self) -> Running {
+        Running(
+            self.command()
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
     }
 
     /// Runs to the end: (exit code, stderr).
@@ -65,6 +68,31 @@ impl Connector {
             out.status.code().expect("exited, not killed"),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+}
+
+/// A runtime process that is killed when dropped, so a failing test leaves nothing running.
+struct Running(Child);
+
+impl Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }
 
@@ -119,7 +147,7 @@ fn size(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
-fn sigkill(mut child: Child) {
+fn sigkill(mut child: Running) {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
     let status = child.wait().unwrap();
     assert_eq!(
