@@ -239,6 +239,7 @@ impl Source for IggySource {
             .clamp(1, self.step.batch_length);
         let address = self.settings.address.clone();
         let mut retry = Retry::new("polling messages", &address, ctx.cancellation());
+        let mut rejoined = false;
         loop {
             if ctx.cancellation().is_cancelled() {
                 return Ok(None);
@@ -264,9 +265,17 @@ impl Source for IggySource {
             let polled = match result {
                 Ok(polled) => {
                     retry.recovered();
+                    rejoined = false;
                     polled
                 }
+                Err(IggyError::ConsumerGroupMemberNotFound(..)) if rejoined => {
+                    return Err(ComponentError::transient(format!(
+                        "the iggy server {} dropped this member of consumer group `{}` right after it joined",
+                        self.settings.address, self.step.consumer_group
+                    )));
+                }
                 Err(IggyError::ConsumerGroupMemberNotFound(..)) => {
+                    rejoined = true;
                     tracing::info!(
                         "consumer group membership lost (reconnect or rebalance); joining again"
                     );
