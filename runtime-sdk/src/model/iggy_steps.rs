@@ -144,7 +144,7 @@ fn check_name(value: &str, path: String, errors: &mut FieldErrors) {
     }
 }
 
-fn check_batch_length(value: u32, path: String, errors: &mut FieldErrors) {
+pub(crate) fn check_batch_length(value: u32, path: String, errors: &mut FieldErrors) {
     if value == 0 || value > MAX_BATCH_LENGTH {
         errors.push(
             path,

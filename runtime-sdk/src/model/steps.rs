@@ -15,6 +15,17 @@ pub struct ComponentStep {
     pub kind: String,
     #[serde(default)]
     pub config: Map<String, Value>,
+    /// Messages per poll (a source) or per write (a sink); default 1000. A sink that pays per
+    /// write (an fsync, a request) goes faster with larger batches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_length: Option<u32>,
+    /// How long a partial batch may wait for more messages before a sink write; default 5ms.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::duration::option"
+    )]
+    pub linger: Option<std::time::Duration>,
 }
 
 /// As written in the document; [`Steps::input`] and [`Steps::output`] give the checked view.
@@ -118,6 +129,19 @@ impl Steps {
             _ => {}
         }
         for (kind, step) in self.components() {
+            if let Some(n) = step.batch_length {
+                super::iggy_steps::check_batch_length(
+                    n,
+                    format!("steps.{}.batch_length", kind.step_name()),
+                    errors,
+                );
+            }
+            if kind == ComponentKind::Source && step.linger.is_some() {
+                errors.push(
+                    "steps.source.linger",
+                    "linger applies to sinks and producers; remove it from the source",
+                );
+            }
             if step.kind.trim().is_empty() {
                 errors.push(
                     format!("steps.{}.type", kind.step_name()),

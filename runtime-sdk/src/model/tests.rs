@@ -298,3 +298,22 @@ fn the_four_shapes_have_their_direction() {
         assert_eq!(c.steps.direction(), dir);
     }
 }
+
+#[test]
+fn component_steps_take_batching_but_sources_no_linger() {
+    let doc = "id: x\nruntime: r\nsteps:\n  source: { type: a, batch_length: 5000 }\n  sink: { type: b, batch_length: 20000, linger: 20ms }\n";
+    let c = decode::from_str(doc).unwrap();
+    assert_eq!(
+        c.steps.sink.as_ref().unwrap().linger,
+        Some(std::time::Duration::from_millis(20))
+    );
+    let bad = "id: x\nruntime: r\nsteps:\n  source: { type: a, batch_length: 0, linger: 1s }\n  sink: { type: b, batch_length: 100001 }\n";
+    assert_eq!(
+        paths(bad),
+        [
+            "steps.source.batch_length",
+            "steps.source.linger",
+            "steps.sink.batch_length"
+        ]
+    );
+}
