@@ -38,6 +38,11 @@ async fn serve(config: AgentConfig, source: config::ConfigSource) -> anyhow::Res
     let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
     let config_dir = config.connectors.config_dir.clone();
     let (agent, report) = Agent::start(config).await?;
+    let api = if agent.config().http.enabled {
+        Some(crate::api::serve(agent.clone())?)
+    } else {
+        None
+    };
     tracing::info!(
         config = %source,
         config_dir = %config_dir.display(),
@@ -55,6 +60,9 @@ async fn serve(config: AgentConfig, source: config::ConfigSource) -> anyhow::Res
                 Err(e) => tracing::error!(error = %e, "reload failed"),
             },
         }
+    }
+    if let Some(api) = api {
+        api.shutdown().await;
     }
     tracing::info!("stopping every connector");
     agent.shutdown().await;

@@ -1,8 +1,10 @@
 //! The connect agent as a library: configuration, supervision behind the cloneable
 //! [`supervisor::Agent`] handle, log capture and durable state; `main.rs` is only the CLI edge.
 
+pub mod api;
 mod catalog;
 mod channel;
+pub mod cli;
 mod clock;
 pub mod config;
 pub mod daemon;

@@ -27,6 +27,9 @@ use crate::proc_stats::{self, ProcessStats};
 use crate::runtimes::RuntimeRegistry;
 use crate::store::{ConnectorRecord, Desired, Origin, Store, StoreError};
 
+#[path = "api_ops.rs"]
+pub(super) mod api_ops;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error("connector `{0}` does not exist")]
@@ -334,7 +337,7 @@ impl Agent {
             initial_backoff: cfg.supervisor.initial_backoff,
             max_backoff: cfg.supervisor.max_backoff,
         };
-        let entries = catalog::load_dir(&cfg.connectors.config_dir, defaults);
+        let entries = self.without_deleted(catalog::load_dir(&cfg.connectors.config_dir, defaults));
         let mut report = ReloadReport::default();
         let mut store = self.inner.store.lock().await;
         let mut dirty = false;
