@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use connect_agent::daemon;
+use connect_agent::{cli, daemon};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -13,6 +13,8 @@ use connect_agent::daemon;
     about = "Supervises connect connector runtimes"
 )]
 struct Cli {
+    #[command(flatten)]
+    client: cli::ClientArgs,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -25,7 +27,8 @@ enum Cmd {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
-    /// Print the state of every connector as the running agent last wrote it.
+    /// Print the agent's numbers and every connector, from its API (with --config: from the
+    /// status file the agent writes, no API needed).
     Status {
         #[arg(long, short)]
         config: Option<PathBuf>,
@@ -33,13 +36,17 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    #[command(flatten)]
+    Client(cli::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Start { config } => daemon::run(config),
+        Cmd::Status { config: None, json: false } => return cli::status(&cli.client),
         Cmd::Status { config, json } => daemon::print_status(config, json),
+        Cmd::Client(command) => return cli::run(command, &cli.client, <Cli as clap::CommandFactory>::command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
