@@ -38,7 +38,13 @@ async fn serve(config: AgentConfig, source: config::ConfigSource) -> anyhow::Res
     let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
     let config_dir = config.connectors.config_dir.clone();
     let (agent, report) = Agent::start(config).await?;
-    let api = match agent.config().http.enabled.then(|| crate::api::serve(agent.clone())).transpose() {
+    let api = match agent
+        .config()
+        .http
+        .enabled
+        .then(|| crate::api::serve(agent.clone()))
+        .transpose()
+    {
         Ok(api) => api,
         Err(e) => {
             agent.shutdown().await;

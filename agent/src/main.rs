@@ -44,9 +44,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Start { config } => daemon::run(config),
-        Cmd::Status { config: None, json: false } => return cli::status(&cli.client),
+        Cmd::Status {
+            config: None,
+            json: false,
+        } => return cli::status(&cli.client),
         Cmd::Status { config, json } => daemon::print_status(config, json),
-        Cmd::Client(command) => return cli::run(command, &cli.client, <Cli as clap::CommandFactory>::command),
+        Cmd::Client(command) => {
+            return cli::run(command, &cli.client, <Cli as clap::CommandFactory>::command);
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,24 +14,76 @@ fn api_key_is_required_except_on_probes() {
     let bare = client(None);
     let url = |p: &str| format!("{}{p}", agent.url);
     for path in ["/", "/health", "/ready"] {
-        assert_eq!(bare.get(url(path)).send().unwrap().status(), 200, "{path} must stay open");
+        assert_eq!(
+            bare.get(url(path)).send().unwrap().status(),
+            200,
+            "{path} must stay open"
+        );
     }
-    for path in ["/connectors", "/stats", "/metrics", "/runtimes", "/sinks", "/sources", "/openapi.json", "/connectors/x"] {
+    for path in [
+        "/connectors",
+        "/stats",
+        "/metrics",
+        "/runtimes",
+        "/sinks",
+        "/sources",
+        "/openapi.json",
+        "/connectors/x",
+    ] {
         let r = bare.get(url(path)).send().unwrap();
         let v = expect(r, 401, path);
         assert_error(&v, "unauthorized");
         assert!(!v.to_string().contains(KEY));
     }
-    assert_error(&expect(bare.post(url("/connectors")).body(testrt_connector("a", "idle")).send().unwrap(), 401, "POST"), "unauthorized");
-    assert_error(&expect(bare.post(url("/reload")).send().unwrap(), 401, "reload"), "unauthorized");
-    let wrong = bare.get(url("/connectors")).header("api-key", "k3y-for-testz").send().unwrap();
+    assert_error(
+        &expect(
+            bare.post(url("/connectors"))
+                .body(testrt_connector("a", "idle"))
+                .send()
+                .unwrap(),
+            401,
+            "POST",
+        ),
+        "unauthorized",
+    );
+    assert_error(
+        &expect(bare.post(url("/reload")).send().unwrap(), 401, "reload"),
+        "unauthorized",
+    );
+    let wrong = bare
+        .get(url("/connectors"))
+        .header("api-key", "k3y-for-testz")
+        .send()
+        .unwrap();
     assert_eq!(wrong.status(), 401);
-    let short = bare.get(url("/connectors")).header("authorization", "Bearer k3y").send().unwrap();
+    let short = bare
+        .get(url("/connectors"))
+        .header("authorization", "Bearer k3y")
+        .send()
+        .unwrap();
     assert_eq!(short.status(), 401);
-    let basic = bare.get(url("/connectors")).header("authorization", format!("Basic {KEY}")).send().unwrap();
+    let basic = bare
+        .get(url("/connectors"))
+        .header("authorization", format!("Basic {KEY}"))
+        .send()
+        .unwrap();
     assert_eq!(basic.status(), 401);
-    assert_eq!(bare.get(url("/connectors")).header("api-key", KEY).send().unwrap().status(), 200);
-    assert_eq!(bare.get(url("/connectors")).header("authorization", format!("Bearer {KEY}")).send().unwrap().status(), 200);
+    assert_eq!(
+        bare.get(url("/connectors"))
+            .header("api-key", KEY)
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        bare.get(url("/connectors"))
+            .header("authorization", format!("Bearer {KEY}"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[test]
@@ -42,7 +94,10 @@ fn cors_preflight_follows_the_config() {
     agent.start();
     let bare = client(None);
     let r = bare
-        .request(reqwest::Method::OPTIONS, format!("{}/connectors", agent.url))
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/connectors", agent.url),
+        )
         .header("origin", "https://ui.example")
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "content-type")
@@ -52,26 +107,48 @@ fn cors_preflight_follows_the_config() {
     let h = r.headers();
     assert_eq!(h["access-control-allow-origin"], "https://ui.example");
     let methods = h["access-control-allow-methods"].to_str().unwrap();
-    assert!(methods.contains("POST") && !methods.contains("DELETE"), "{methods}");
+    assert!(
+        methods.contains("POST") && !methods.contains("DELETE"),
+        "{methods}"
+    );
     let other = bare
-        .request(reqwest::Method::OPTIONS, format!("{}/connectors", agent.url))
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/connectors", agent.url),
+        )
         .header("origin", "https://evil.example")
         .header("access-control-request-method", "GET")
         .send()
         .unwrap();
-    assert!(other.headers().get("access-control-allow-origin").is_none(), "a foreign origin was allowed");
-    let simple = bare.get(format!("{}/health", agent.url)).header("origin", "https://ui.example").send().unwrap();
-    assert_eq!(simple.headers()["access-control-allow-origin"], "https://ui.example");
+    assert!(
+        other.headers().get("access-control-allow-origin").is_none(),
+        "a foreign origin was allowed"
+    );
+    let simple = bare
+        .get(format!("{}/health", agent.url))
+        .header("origin", "https://ui.example")
+        .send()
+        .unwrap();
+    assert_eq!(
+        simple.headers()["access-control-allow-origin"],
+        "https://ui.example"
+    );
 }
 
 #[test]
 fn tls_with_a_generated_certificate() {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).expect("generate a certificate");
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .expect("generate a certificate");
     let dir = tempfile::tempdir().unwrap();
     let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_file, cert.cert.pem()).unwrap();
     std::fs::write(&key_file, cert.signing_key.serialize_pem()).unwrap();
-    let mut agent = ApiAgent::new(&format!("[http.tls]\nenabled = true\ncert_file = \"{}\"\nkey_file = \"{}\"\n", cert_file.display(), key_file.display()));
+    let mut agent = ApiAgent::new(&format!(
+        "[http.tls]\nenabled = true\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
+        cert_file.display(),
+        key_file.display()
+    ));
     agent.start();
     assert!(agent.url.starts_with("https://"), "{}", agent.url);
     agent.http = client(Some(cert.cert.pem().as_bytes()));
@@ -80,13 +157,24 @@ fn tls_with_a_generated_certificate() {
     // Plain HTTP to the TLS port gets no answer, and an untrusting client refuses the certificate.
     let plain = agent.url.replace("https://", "http://");
     let r = client(None).get(format!("{plain}/health")).send();
-    assert!(r.is_err() || r.unwrap().status() != 200, "plain HTTP was served on the TLS port");
-    assert!(client(None).get(format!("{}/health", agent.url)).send().is_err(), "an untrusted certificate was accepted");
+    assert!(
+        r.is_err() || r.unwrap().status() != 200,
+        "plain HTTP was served on the TLS port"
+    );
+    assert!(
+        client(None)
+            .get(format!("{}/health", agent.url))
+            .send()
+            .is_err(),
+        "an untrusted certificate was accepted"
+    );
 }
 
 #[test]
 fn a_bad_tls_config_fails_the_start_with_a_clear_message() {
-    let mut agent = ApiAgent::new("[http.tls]\nenabled = true\ncert_file = \"/nonexistent/cert.pem\"\nkey_file = \"/nonexistent/key.pem\"\n");
+    let mut agent = ApiAgent::new(
+        "[http.tls]\nenabled = true\ncert_file = \"/nonexistent/cert.pem\"\nkey_file = \"/nonexistent/key.pem\"\n",
+    );
     let log_path = agent.log_path();
     let child = std::process::Command::new(connect_tests::workspace_bin("connect-agent"))
         .args(["start", "--config"])
@@ -96,9 +184,14 @@ fn a_bad_tls_config_fails_the_start_with_a_clear_message() {
         .spawn()
         .unwrap();
     agent.child = Some(child);
-    let status = connect_tests::wait_for(WAIT, "the agent to exit", || agent.child.as_mut().unwrap().try_wait().unwrap());
+    let status = connect_tests::wait_for(WAIT, "the agent to exit", || {
+        agent.child.as_mut().unwrap().try_wait().unwrap()
+    });
     assert!(!status.success());
     let err = std::fs::read_to_string(log_path.with_extension("err")).unwrap();
-    assert!(err.contains("cert_file") && err.contains("/nonexistent/cert.pem"), "{err}");
+    assert!(
+        err.contains("cert_file") && err.contains("/nonexistent/cert.pem"),
+        "{err}"
+    );
     agent.child = None;
 }

@@ -36,19 +36,56 @@ fn render(agent: &Agent) -> String {
     let head = |out: &mut String, name: &str, kind: &str, help: &str| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     };
-    head(&mut out, "connect_agent_info", "gauge", "The agent's version.");
-    let _ = writeln!(out, "connect_agent_info{{version=\"{}\"}} 1", super::system::VERSION);
-    head(&mut out, "connect_agent_uptime_seconds", "gauge", "Time since the agent started.");
-    let _ = writeln!(out, "connect_agent_uptime_seconds {}", totals.agent_uptime_ms as f64 / 1000.0);
+    head(
+        &mut out,
+        "connect_agent_info",
+        "gauge",
+        "The agent's version.",
+    );
+    let _ = writeln!(
+        out,
+        "connect_agent_info{{version=\"{}\"}} 1",
+        super::system::VERSION
+    );
+    head(
+        &mut out,
+        "connect_agent_uptime_seconds",
+        "gauge",
+        "Time since the agent started.",
+    );
+    let _ = writeln!(
+        out,
+        "connect_agent_uptime_seconds {}",
+        totals.agent_uptime_ms as f64 / 1000.0
+    );
     if let Some(p) = totals.agent_process {
-        head(&mut out, "connect_agent_cpu_seconds_total", "counter", "CPU time used by the agent.");
+        head(
+            &mut out,
+            "connect_agent_cpu_seconds_total",
+            "counter",
+            "CPU time used by the agent.",
+        );
         let _ = writeln!(out, "connect_agent_cpu_seconds_total {}", p.cpu_seconds);
-        head(&mut out, "connect_agent_resident_memory_bytes", "gauge", "Resident memory of the agent.");
+        head(
+            &mut out,
+            "connect_agent_resident_memory_bytes",
+            "gauge",
+            "Resident memory of the agent.",
+        );
         let _ = writeln!(out, "connect_agent_resident_memory_bytes {}", p.rss_bytes);
     }
-    head(&mut out, "connect_connectors", "gauge", "Connectors by state.");
+    head(
+        &mut out,
+        "connect_connectors",
+        "gauge",
+        "Connectors by state.",
+    );
     for state in STATES {
-        let _ = writeln!(out, "connect_connectors{{state=\"{state}\"}} {}", totals.by_state.get(state).copied().unwrap_or(0));
+        let _ = writeln!(
+            out,
+            "connect_connectors{{state=\"{state}\"}} {}",
+            totals.by_state.get(state).copied().unwrap_or(0)
+        );
     }
     let per: [(&str, &str, &str); 11] = [
         (

@@ -17,16 +17,32 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(url: &str, api_key: Option<String>, ca_file: Option<&PathBuf>, timeout: Option<Duration>) -> Result<Self, CliError> {
+    pub fn new(
+        url: &str,
+        api_key: Option<String>,
+        ca_file: Option<&PathBuf>,
+        timeout: Option<Duration>,
+    ) -> Result<Self, CliError> {
         // One TLS stack: rustls with ring.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = Http::builder().timeout(timeout).connect_timeout(Duration::from_secs(5));
+        let mut builder = Http::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5));
         if let Some(path) = ca_file {
-            let pem = std::fs::read(path).map_err(|e| CliError::Usage(format!("cannot read --ca-file {}: {e}", path.display())))?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| CliError::Usage(format!("--ca-file {} is not a PEM certificate: {e}", path.display())))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                CliError::Usage(format!("cannot read --ca-file {}: {e}", path.display()))
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                CliError::Usage(format!(
+                    "--ca-file {} is not a PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
             builder = builder.add_root_certificate(cert);
         }
-        let http = builder.build().map_err(|e| CliError::Other(format!("cannot set up the HTTP client: {e}")))?;
+        let http = builder
+            .build()
+            .map_err(|e| CliError::Other(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Self {
             http,
             base: url.trim_end_matches('/').to_string(),
@@ -44,7 +60,10 @@ impl Client {
 
     /// Sends, and turns transport failures and error statuses into [`CliError`]s.
     pub fn send(&self, r: RequestBuilder) -> Result<Response, CliError> {
-        let response = r.send().map_err(|e| CliError::Unreachable { url: self.base.clone(), reason: root_cause(&e) })?;
+        let response = r.send().map_err(|e| CliError::Unreachable {
+            url: self.base.clone(),
+            reason: root_cause(&e),
+        })?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -53,7 +72,10 @@ impl Client {
             return Err(CliError::Unauthorized);
         }
         let body: Value = response.json().unwrap_or(Value::Null);
-        let message = body["message"].as_str().map(str::to_string).unwrap_or_else(|| format!("the agent answered {status}"));
+        let message = body["message"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("the agent answered {status}"));
         let details = match &body["details"] {
             Value::Array(items) => items
                 .iter()
@@ -65,7 +87,11 @@ impl Client {
                 .collect(),
             _ => Vec::new(),
         };
-        Err(CliError::Refused { status: status.as_u16(), message, details })
+        Err(CliError::Refused {
+            status: status.as_u16(),
+            message,
+            details,
+        })
     }
 
     pub fn get(&self, path: &str) -> Result<Value, CliError> {
@@ -90,12 +116,18 @@ impl Client {
 
     fn json(&self, r: RequestBuilder) -> Result<Value, CliError> {
         let response = self.send(r)?;
-        response.json().map_err(|e| CliError::Other(format!("the agent's answer is not JSON: {e}")))
+        response
+            .json()
+            .map_err(|e| CliError::Other(format!("the agent's answer is not JSON: {e}")))
     }
 }
 
 fn content_type(body: &str) -> &'static str {
-    if body.trim_start().starts_with('{') { "application/json" } else { "application/yaml" }
+    if body.trim_start().starts_with('{') {
+        "application/json"
+    } else {
+        "application/yaml"
+    }
 }
 
 /// The innermost error: "Connection refused (os error 111)" rather than reqwest's outer text.

@@ -82,7 +82,11 @@ pub(super) fn run(cmd: ConnectorCmd, client: &Client, format: Format) -> Result<
             if let Some(r) = runtime {
                 query.push(format!("runtime={r}"));
             }
-            let path = if query.is_empty() { "/connectors".to_string() } else { format!("/connectors?{}", query.join("&")) };
+            let path = if query.is_empty() {
+                "/connectors".to_string()
+            } else {
+                format!("/connectors?{}", query.join("&"))
+            };
             let list = client.get(&path)?;
             print_list(&list, format);
             Ok(())
@@ -96,7 +100,15 @@ pub(super) fn run(cmd: ConnectorCmd, client: &Client, format: Format) -> Result<
         }
         ConnectorCmd::Create { file } => {
             let c = client.post("/connectors", Some(read(&file)?))?;
-            done(format, &c, &format!("connector `{}` created ({})", cell(&c["id"]), cell(&c["state"])))
+            done(
+                format,
+                &c,
+                &format!(
+                    "connector `{}` created ({})",
+                    cell(&c["id"]),
+                    cell(&c["state"])
+                ),
+            )
         }
         ConnectorCmd::Apply { file } => apply(client, format, &file),
         ConnectorCmd::Delete { id } => {
@@ -106,13 +118,21 @@ pub(super) fn run(cmd: ConnectorCmd, client: &Client, format: Format) -> Result<
         ConnectorCmd::Start { id } => action(client, format, &id, "start"),
         ConnectorCmd::Stop { id } => action(client, format, &id, "stop"),
         ConnectorCmd::Restart { id } => action(client, format, &id, "restart"),
-        ConnectorCmd::Logs { id, follow, tail, stderr } => logs(client, format, &id, follow, tail, stderr),
-        ConnectorCmd::Configs { id, action } => configs(client, format, &id, action.unwrap_or(ConfigsCmd::List)),
+        ConnectorCmd::Logs {
+            id,
+            follow,
+            tail,
+            stderr,
+        } => logs(client, format, &id, follow, tail, stderr),
+        ConnectorCmd::Configs { id, action } => {
+            configs(client, format, &id, action.unwrap_or(ConfigsCmd::List))
+        }
     }
 }
 
 fn read(file: &PathBuf) -> Result<String, CliError> {
-    std::fs::read_to_string(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))
+    std::fs::read_to_string(file)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))
 }
 
 /// Prints the structured answer, or `message` for people.
@@ -144,11 +164,32 @@ fn print_list(list: &Value, format: Format) {
             ]
         })
         .collect();
-    output::table(&["ID", "RUNTIME", "STATE", "DESIRED", "VERSION", "RESTARTS", "PID", "ERROR"], &rows);
+    output::table(
+        &[
+            "ID", "RUNTIME", "STATE", "DESIRED", "VERSION", "RESTARTS", "PID", "ERROR",
+        ],
+        &rows,
+    );
 }
 
 fn print_one(c: &Value) {
-    for key in ["id", "description", "runtime", "origin", "direction", "file", "state", "desired", "version", "versions", "pid", "restarts", "exit_code", "signal", "error"] {
+    for key in [
+        "id",
+        "description",
+        "runtime",
+        "origin",
+        "direction",
+        "file",
+        "state",
+        "desired",
+        "version",
+        "versions",
+        "pid",
+        "restarts",
+        "exit_code",
+        "signal",
+        "error",
+    ] {
         if !c[key].is_null() {
             println!("{:<12} {}", format!("{key}:"), cell(&c[key]));
         }
@@ -161,7 +202,10 @@ fn print_one(c: &Value) {
     }
     if !c["config"].is_null() {
         println!("config:");
-        for line in serde_yaml::to_string(&c["config"]).unwrap_or_default().lines() {
+        for line in serde_yaml::to_string(&c["config"])
+            .unwrap_or_default()
+            .lines()
+        {
             println!("  {line}");
         }
     }
@@ -176,13 +220,20 @@ fn apply(client: &Client, format: Format, file: &PathBuf) -> Result<(), CliError
     match client.send(client.request(Method::GET, &format!("/connectors/{id}"))) {
         Err(CliError::Refused { status: 404, .. }) => {
             let c = client.post("/connectors", Some(text))?;
-            done(format, &c, &format!("connector `{id}` created ({})", cell(&c["state"])))
+            done(
+                format,
+                &c,
+                &format!("connector `{id}` created ({})", cell(&c["state"])),
+            )
         }
         Err(e) => Err(e),
         Ok(_) => {
             let added = client.post(&format!("/connectors/{id}/configs"), Some(text))?;
             let version = added["version"].clone();
-            let r = client.put_json(&format!("/connectors/{id}/configs/active"), &json!({ "version": version }))?;
+            let r = client.put_json(
+                &format!("/connectors/{id}/configs/active"),
+                &json!({ "version": version }),
+            )?;
             done(format, &r, &cell(&r["message"]))
         }
     }
@@ -190,10 +241,25 @@ fn apply(client: &Client, format: Format, file: &PathBuf) -> Result<(), CliError
 
 fn action(client: &Client, format: Format, id: &str, what: &str) -> Result<(), CliError> {
     let r = client.post(&format!("/connectors/{id}/{what}"), None)?;
-    done(format, &r, &format!("{what} requested for `{id}`; it is {} (desired {})", cell(&r["state"]), cell(&r["desired"])))
+    done(
+        format,
+        &r,
+        &format!(
+            "{what} requested for `{id}`; it is {} (desired {})",
+            cell(&r["state"]),
+            cell(&r["desired"])
+        ),
+    )
 }
 
-fn logs(client: &Client, format: Format, id: &str, follow: bool, tail: usize, stderr: bool) -> Result<(), CliError> {
+fn logs(
+    client: &Client,
+    format: Format,
+    id: &str,
+    follow: bool,
+    tail: usize,
+    stderr: bool,
+) -> Result<(), CliError> {
     let stream = if stderr { "stderr" } else { "stdout" };
     let path = format!("/connectors/{id}/logs?tail={tail}&stream={stream}");
     if !follow {
@@ -206,11 +272,18 @@ fn logs(client: &Client, format: Format, id: &str, follow: bool, tail: usize, st
         return Ok(());
     }
     // A follow lasts as long as the user wants: no overall timeout on this request.
-    let response = client.send(client.request(Method::GET, &format!("{path}&follow=true")).timeout(std::time::Duration::from_secs(u64::MAX / 4)))?;
+    let response = client.send(
+        client
+            .request(Method::GET, &format!("{path}&follow=true"))
+            .timeout(std::time::Duration::from_secs(u64::MAX / 4)),
+    )?;
     let reader = std::io::BufReader::new(response);
     let mut data: Vec<String> = Vec::new();
     for line in reader.lines() {
-        let line = line.map_err(|e| CliError::Unreachable { url: path.clone(), reason: format!("the log stream broke: {e}") })?;
+        let line = line.map_err(|e| CliError::Unreachable {
+            url: path.clone(),
+            reason: format!("the log stream broke: {e}"),
+        })?;
         if let Some(d) = line.strip_prefix("data:") {
             data.push(d.strip_prefix(' ').unwrap_or(d).to_string());
         } else if line.is_empty() && !data.is_empty() {
@@ -230,7 +303,18 @@ fn configs(client: &Client, format: Format, id: &str, action: ConfigsCmd) -> Res
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .map(|v| vec![cell(&v["version"]), if v["active"] == true { "*".into() } else { String::new() }, cell(&v["origin"]), cell(&v["created_at_ms"])])
+                    .map(|v| {
+                        vec![
+                            cell(&v["version"]),
+                            if v["active"] == true {
+                                "*".into()
+                            } else {
+                                String::new()
+                            },
+                            cell(&v["origin"]),
+                            cell(&v["created_at_ms"]),
+                        ]
+                    })
                     .collect();
                 output::table(&["VERSION", "ACTIVE", "ORIGIN", "CREATED_AT_MS"], &rows);
             }
@@ -239,12 +323,18 @@ fn configs(client: &Client, format: Format, id: &str, action: ConfigsCmd) -> Res
         ConfigsCmd::Get { version } => {
             let v = client.get(&format!("/connectors/{id}/configs/{version}"))?;
             if output::structured(format, &v).is_none() {
-                print!("{}", serde_yaml::to_string(&v["config"]).unwrap_or_default());
+                print!(
+                    "{}",
+                    serde_yaml::to_string(&v["config"]).unwrap_or_default()
+                );
             }
             Ok(())
         }
         ConfigsCmd::Activate { version } => {
-            let r = client.put_json(&format!("/connectors/{id}/configs/active"), &json!({ "version": version }))?;
+            let r = client.put_json(
+                &format!("/connectors/{id}/configs/active"),
+                &json!({ "version": version }),
+            )?;
             done(format, &r, &cell(&r["message"]))
         }
     }

@@ -5,12 +5,20 @@ use std::process::ExitCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error("cannot reach the agent at {url}: {reason}; start it with [http] enabled = true, or point --url / CONNECT_AGENT_URL at it")]
+    #[error(
+        "cannot reach the agent at {url}: {reason}; start it with [http] enabled = true, or point --url / CONNECT_AGENT_URL at it"
+    )]
     Unreachable { url: String, reason: String },
-    #[error("the agent refused the request: missing or wrong API key; pass --api-key or set CONNECT_API_KEY")]
+    #[error(
+        "the agent refused the request: missing or wrong API key; pass --api-key or set CONNECT_API_KEY"
+    )]
     Unauthorized,
     #[error("{message}{}", details_text(.details))]
-    Refused { status: u16, message: String, details: Vec<String> },
+    Refused {
+        status: u16,
+        message: String,
+        details: Vec<String>,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]

@@ -22,7 +22,12 @@ pub use output::Format;
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
     /// The agent's API address.
-    #[arg(long, global = true, env = "CONNECT_AGENT_URL", default_value = "http://127.0.0.1:8081")]
+    #[arg(
+        long,
+        global = true,
+        env = "CONNECT_AGENT_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
     pub url: String,
     /// The agent's `[http] api_key`.
     #[arg(long, global = true, env = "CONNECT_API_KEY", hide_env_values = true)]
@@ -37,7 +42,12 @@ pub struct ClientArgs {
 
 impl ClientArgs {
     fn client(&self) -> Result<Client, CliError> {
-        Client::new(&self.url, self.api_key.clone(), self.ca_file.as_ref(), Some(std::time::Duration::from_secs(30)))
+        Client::new(
+            &self.url,
+            self.api_key.clone(),
+            self.ca_file.as_ref(),
+            Some(std::time::Duration::from_secs(30)),
+        )
     }
 }
 
@@ -59,16 +69,18 @@ pub enum Command {
         config: Option<PathBuf>,
     },
     /// Print shell completions.
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
 }
 
 /// Runs a client command; errors are printed here and become the exit code.
 pub fn run(command: Command, args: &ClientArgs, cli: impl FnOnce() -> clap::Command) -> ExitCode {
     let result = match command {
-        Command::Connector(c) => args.client().and_then(|client| connectors::run(c, &client, args.output)),
-        Command::Runtime(c) => args.client().and_then(|client| runtimes::run(c, &client, args.output)),
+        Command::Connector(c) => args
+            .client()
+            .and_then(|client| connectors::run(c, &client, args.output)),
+        Command::Runtime(c) => args
+            .client()
+            .and_then(|client| runtimes::run(c, &client, args.output)),
         Command::Validate { files, config } => validate::run(&files, config),
         Command::Completions { shell } => {
             let mut cmd = cli();
@@ -81,7 +93,10 @@ pub fn run(command: Command, args: &ClientArgs, cli: impl FnOnce() -> clap::Comm
 
 /// `status`: the agent's stats and every connector, from the API.
 pub fn status(args: &ClientArgs) -> ExitCode {
-    finish(args.client().and_then(|client| status::run(&client, args.output)))
+    finish(
+        args.client()
+            .and_then(|client| status::run(&client, args.output)),
+    )
 }
 
 fn finish(result: Result<(), CliError>) -> ExitCode {

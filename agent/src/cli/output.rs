@@ -14,7 +14,10 @@ pub fn structured(format: Format, value: &Value) -> Option<()> {
     match format {
         Format::Table => None,
         Format::Json => {
-            println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).unwrap_or_default()
+            );
             Some(())
         }
         Format::Yaml => {
@@ -43,7 +46,17 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
     }
     let line = |cells: Vec<String>| {
         let last = cells.len().saturating_sub(1);
-        let text: Vec<String> = cells.into_iter().enumerate().map(|(i, c)| if i == last { c } else { format!("{c:<w$}", w = widths[i]) }).collect();
+        let text: Vec<String> = cells
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == last {
+                    c
+                } else {
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
+            .collect();
         println!("{}", text.join("  ").trim_end());
     };
     line(headers.iter().map(|h| h.to_string()).collect());

@@ -28,7 +28,10 @@ pub(super) fn run(files: &[PathBuf], config_flag: Option<PathBuf>) -> Result<(),
         }
     }
     if failed > 0 {
-        return Err(CliError::Invalid(format!("{failed} of {} files are invalid", files.len())));
+        return Err(CliError::Invalid(format!(
+            "{failed} of {} files are invalid",
+            files.len()
+        )));
     }
     Ok(())
 }

@@ -70,9 +70,15 @@ impl ApiAgent {
     /// Writes the config (`extra` TOML is appended to `[http]`) and the `apirt` runtime.
     pub fn new(http_extra: &str) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let dir = tempfile::Builder::new().prefix("api").tempdir_in("/tmp").expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("api")
+            .tempdir_in("/tmp")
+            .expect("temp dir");
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let bin_dir = workspace_bin("connect-test-runtime").parent().expect("bin dir").to_path_buf();
+        let bin_dir = workspace_bin("connect-test-runtime")
+            .parent()
+            .expect("bin dir")
+            .to_path_buf();
         let apirt = dir.path().join("runtimes/apirt/.connect");
         for sub in ["sources", "sinks"] {
             std::fs::create_dir_all(apirt.join(sub)).expect("runtime dirs");
@@ -117,8 +123,19 @@ address = "127.0.0.1:0"
             bin_dir = bin_dir.display(),
         );
         std::fs::write(&config, text).expect("agent.toml");
-        let key = http_extra.lines().find_map(|l| l.trim().strip_prefix("api_key = ").map(|k| k.trim_matches('"').to_string()));
-        Self { dir, config, child: None, url: String::new(), http: client(None), key }
+        let key = http_extra.lines().find_map(|l| {
+            l.trim()
+                .strip_prefix("api_key = ")
+                .map(|k| k.trim_matches('"').to_string())
+        });
+        Self {
+            dir,
+            config,
+            child: None,
+            url: String::new(),
+            http: client(None),
+            key,
+        }
     }
 
     pub fn connectors_dir(&self) -> PathBuf {
@@ -137,7 +154,11 @@ address = "127.0.0.1:0"
     pub fn start(&mut self) -> &mut Self {
         assert!(self.child.is_none(), "the agent is already running");
         let _ = std::fs::remove_file(self.log_path());
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).expect("agent log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("agent log");
         let child = Command::new(workspace_bin("connect-agent"))
             .args(["start", "--config"])
             .arg(&self.config)
@@ -151,13 +172,30 @@ address = "127.0.0.1:0"
         self.child = Some(child);
         let deadline = Instant::now() + WAIT;
         let url = loop {
-            if let Some(url) = self.agent_log().split("API listening on ").nth(1).and_then(|rest| rest.split_whitespace().next()).map(str::to_string) {
+            if let Some(url) = self
+                .agent_log()
+                .split("API listening on ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .map(str::to_string)
+            {
                 break url;
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().expect("try_wait")) {
-                panic!("the agent exited ({status}) before its API listened; log:\n{}", self.agent_log());
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().expect("try_wait"))
+            {
+                panic!(
+                    "the agent exited ({status}) before its API listened; log:\n{}",
+                    self.agent_log()
+                );
             }
-            assert!(Instant::now() < deadline, "the agent's API did not start within {WAIT:?}; log:\n{}", self.agent_log());
+            assert!(
+                Instant::now() < deadline,
+                "the agent's API did not start within {WAIT:?}; log:\n{}",
+                self.agent_log()
+            );
             std::thread::sleep(Duration::from_millis(10));
         };
         self.url = url;
@@ -166,10 +204,17 @@ address = "127.0.0.1:0"
 
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).expect("SIGTERM the agent");
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            )
+            .expect("SIGTERM the agent");
             let deadline = Instant::now() + WAIT;
             while child.try_wait().expect("try_wait").is_none() {
-                assert!(Instant::now() < deadline, "the agent did not exit after SIGTERM");
+                assert!(
+                    Instant::now() < deadline,
+                    "the agent did not exit after SIGTERM"
+                );
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
@@ -183,19 +228,35 @@ address = "127.0.0.1:0"
     }
 
     pub fn get(&self, path: &str) -> Response {
-        self.with_key(self.http.get(format!("{}{path}", self.url))).send().unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        self.with_key(self.http.get(format!("{}{path}", self.url)))
+            .send()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
     pub fn post(&self, path: &str, body: &str) -> Response {
-        self.with_key(self.http.post(format!("{}{path}", self.url)).body(body.to_string())).send().unwrap_or_else(|e| panic!("POST {path}: {e}"))
+        self.with_key(
+            self.http
+                .post(format!("{}{path}", self.url))
+                .body(body.to_string()),
+        )
+        .send()
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     pub fn put(&self, path: &str, body: &str) -> Response {
-        self.with_key(self.http.put(format!("{}{path}", self.url)).body(body.to_string())).send().unwrap_or_else(|e| panic!("PUT {path}: {e}"))
+        self.with_key(
+            self.http
+                .put(format!("{}{path}", self.url))
+                .body(body.to_string()),
+        )
+        .send()
+        .unwrap_or_else(|e| panic!("PUT {path}: {e}"))
     }
 
     pub fn delete(&self, path: &str) -> Response {
-        self.with_key(self.http.delete(format!("{}{path}", self.url))).send().unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
+        self.with_key(self.http.delete(format!("{}{path}", self.url)))
+            .send()
+            .unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
     }
 
     /// GET that must answer `status`; returns the body as JSON.
@@ -212,11 +273,19 @@ address = "127.0.0.1:0"
         let deadline = Instant::now() + WAIT;
         loop {
             let r = self.get(&format!("/connectors/{id}"));
-            let c: Value = if r.status() == 200 { r.json().expect("json") } else { Value::Null };
+            let c: Value = if r.status() == 200 {
+                r.json().expect("json")
+            } else {
+                Value::Null
+            };
             if pred(&c) {
                 return c;
             }
-            assert!(Instant::now() < deadline, "timed out after {WAIT:?} waiting for {id} to be {what}; last: {c:#}\nagent log:\n{}", self.agent_log());
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {WAIT:?} waiting for {id} to be {what}; last: {c:#}\nagent log:\n{}",
+                self.agent_log()
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -259,8 +328,14 @@ pub fn expect(r: Response, status: u16, what: &str) -> Value {
 /// Asserts the one error shape and the code.
 pub fn assert_error(v: &Value, code: &str) {
     assert_eq!(v["code"], code, "{v:#}");
-    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v:#}");
-    assert!(v.get("details").is_some(), "error without details key: {v:#}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{v:#}"
+    );
+    assert!(
+        v.get("details").is_some(),
+        "error without details key: {v:#}"
+    );
 }
 
 /// An `apirt` connector (source→sink) carrying every kind of secret.
@@ -271,7 +346,9 @@ pub fn secret_connector(id: &str, mode: &str) -> String {
 }
 
 pub fn testrt_connector(id: &str, mode: &str) -> String {
-    format!("id: {id}\nruntime: testrt\nsteps:\n  source: {{ type: behave, config: {{ mode: {mode} }} }}\n  sink: {{ type: discard }}\n")
+    format!(
+        "id: {id}\nruntime: testrt\nsteps:\n  source: {{ type: behave, config: {{ mode: {mode} }} }}\n  sink: {{ type: discard }}\n"
+    )
 }
 
 /// Fails when any secret of [`secret_connector`] appears in `text`.
