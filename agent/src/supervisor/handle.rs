@@ -27,6 +27,9 @@ use crate::proc_stats::{self, ProcessStats};
 use crate::runtimes::RuntimeRegistry;
 use crate::store::{ConnectorRecord, Desired, Origin, Store, StoreError};
 
+/// Threads that fork runtimes; a few let spawns overlap while children exec.
+const SPAWNER_THREADS: usize = 4;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error("connector `{0}` does not exist")]
@@ -116,7 +119,8 @@ impl Agent {
         let changed = Arc::new(Notify::new());
         let registry: Arc<Registry> = Arc::default();
         let sup = Arc::new(Supervision {
-            env: child_env(&config, &socket),
+            env: Arc::new(child_env(&config, &socket)),
+            spawner: super::spawner::Spawner::start(SPAWNER_THREADS),
             grace: config.supervisor.grace_period,
             heartbeat_timeout: config.supervisor.heartbeat_timeout,
             start_timeout: config.supervisor.start_timeout,

@@ -6,6 +6,7 @@ mod child;
 mod handle;
 mod launch;
 mod slot;
+mod spawner;
 mod status;
 mod task;
 
