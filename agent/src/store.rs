@@ -63,6 +63,9 @@ pub struct ConnectorRecord {
     pub desired: Desired,
     pub active: u32,
     pub versions: Vec<ConfigVersion>,
+    /// A file connector deleted through the API: hidden until its file changes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 impl ConnectorRecord {
@@ -155,6 +158,7 @@ mod tests {
             desired: Desired::Running,
             active: 1,
             versions: Vec::new(),
+            deleted: false,
         };
         assert_eq!(record.push_version(Origin::File, config.clone()), 1);
         assert_eq!(record.push_version(Origin::Api, config), 2);

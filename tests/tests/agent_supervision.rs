@@ -181,3 +181,56 @@ fn a_runtime_written_in_bash_runs_under_the_agent() {
         "the script did not stop cleanly:\n{text}"
     );
 }
+
+#[test]
+fn children_get_the_contract_environment_and_none_of_the_agents_own() {
+    let mut agent = AgentProcess::new("");
+    agent.add_testrt("envy", "env", "env: { GREETING: hello }\n");
+    agent.start_with_env(&[("CONNECT_STRAY", "leak"), ("CONNECT_LOGS_FILES_KEPT", "2")]);
+    agent.wait_state("envy", "running");
+    let log = agent.state_dir().join("logs/envy.stdout.log");
+    let text = connect_tests::wait_for(
+        Duration::from_secs(10),
+        "the environment in the log",
+        || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|t| t.contains("env GREETING="))
+        },
+    );
+    for expected in [
+        "env CONNECT_CONNECTOR_ID=envy",
+        "env CONNECT_HEARTBEAT_INTERVAL=100ms",
+        "env CONNECT_AGENT_SOCKET=",
+        "env CONNECT_STATE_DIR=",
+        "env CONNECT_INSTANCE_ID=",
+        "env CONNECT_IGGY_ADDRESS=127.0.0.1:8090",
+        "env GREETING=hello",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in:\n{text}");
+    }
+    assert!(
+        !text.contains("CONNECT_STRAY") && !text.contains("CONNECT_LOGS_FILES_KEPT"),
+        "the agent's own variables leaked:\n{text}"
+    );
+}
+
+#[test]
+fn a_config_over_the_kernel_argument_limit_is_refused_with_a_clear_error() {
+    let mut agent = AgentProcess::new("");
+    agent.add_testrt(
+        "huge",
+        "idle",
+        &format!("description: {}\n", "x".repeat(140 * 1024)),
+    );
+    agent.add_testrt("small", "idle", "");
+    agent.start();
+    let c = agent.wait_state("huge", "failed");
+    let e = c["error"].as_str().unwrap();
+    assert!(
+        e.contains("MAX_ARG_STRLEN") && e.contains("huge.yml"),
+        "{e}"
+    );
+    assert!(c.get("pid").is_none());
+    agent.wait_state("small", "running");
+}

@@ -314,11 +314,14 @@ fn deleting_a_config_dir_connector_hides_it_until_its_file_changes() {
     agent.stop();
     agent.start();
     assert_error(&agent.get_json("/connectors/filed", 404), "not_found");
-    // A changed file brings it back.
+    // A changed file brings it back (as the agent restores it: stopped until started).
     agent.write_connector(
         "filed.yml",
         &(testrt_connector("filed", "idle") + "description: edited\n"),
     );
     agent.post_json("/reload", "", 200);
+    let back = agent.wait_connector("filed", "visible again", |c| c["description"] == "edited");
+    assert_eq!(back["origin"], "file");
+    agent.post_json("/connectors/filed/start", "", 202);
     agent.wait_state("filed", "running");
 }

@@ -193,7 +193,7 @@ fn config_versions_activate_and_restart_only_that_connector() {
             &secret_connector("not-one", "idle"),
             400,
         ),
-        "bad_request",
+        "invalid_config",
     );
     assert_error(
         &agent.post_json(

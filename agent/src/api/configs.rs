@@ -11,13 +11,12 @@ use serde_json::{Map, Value, json};
 
 use super::body;
 use super::error::ApiError;
-use super::views::{VersionView, masked};
+use super::views::{VersionView, live_record, masked};
 use crate::store::ConnectorRecord;
 use crate::supervisor::Agent;
 
 async fn record(agent: &Agent, id: &str) -> Result<ConnectorRecord, ApiError> {
-    agent
-        .record(id)
+    live_record(agent, id)
         .await
         .ok_or_else(|| ApiError::connector_not_found(id))
 }
@@ -40,7 +39,10 @@ pub(crate) async fn add(
 ) -> Result<Response, ApiError> {
     let text = body::text(body).await?;
     let config = body::connector(agent, &text)?;
-    let version = agent.add_version(id, config).await?;
+    agent
+        .validate_config(&config)
+        .map_err(|e| ApiError::invalid_config(&e))?;
+    let version = agent.add_version(id, config, false).await?;
     let body = json!({
         "id": id,
         "version": version,

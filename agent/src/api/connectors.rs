@@ -12,7 +12,8 @@ use serde_json::json;
 use super::body;
 use super::error::ApiError;
 use super::views::{self, ConnectorSummary};
-use crate::supervisor::{Agent, Deleted};
+use crate::store::Origin;
+use crate::supervisor::Agent;
 
 /// `?state=running&runtime=testrt&direction=outlet` (all optional, combined with AND).
 pub(crate) async fn list(
@@ -62,6 +63,9 @@ pub(crate) async fn create(State(agent): State<Agent>, body: Body) -> Result<Res
     let text = body::text(body).await?;
     let config = body::connector(&agent, &text)?;
     let id = config.id.to_string();
+    agent
+        .validate_config(&config)
+        .map_err(|e| ApiError::invalid_config(&e))?;
     agent.create_connector(config).await?;
     let details = views::details(&agent, &id)
         .await
@@ -83,16 +87,22 @@ pub(crate) async fn delete(
     State(agent): State<Agent>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let outcome = agent.delete_connector(&id).await?;
-    let message = match outcome {
-        Deleted::Api => format!("connector `{id}` is stopped and removed"),
-        Deleted::FileHidden => format!(
-            "connector `{id}` is stopped and hidden; its file in the config dir stays hidden across restarts until the file changes or is removed"
-        ),
-    };
-    let rule = match outcome {
-        Deleted::Api => "removed",
-        Deleted::FileHidden => "hidden_until_file_changes",
+    let from_file = views::live_record(&agent, &id)
+        .await
+        .is_some_and(|r| r.origin == Origin::File);
+    agent.delete_connector(&id).await?;
+    let (rule, message) = if from_file {
+        (
+            "hidden_until_file_changes",
+            format!(
+                "connector `{id}` is stopped and hidden; its file in the config dir stays hidden across restarts until the file changes or is removed"
+            ),
+        )
+    } else {
+        (
+            "removed",
+            format!("connector `{id}` is stopped and removed"),
+        )
     };
     Ok(
         Json(json!({ "id": id, "deleted": true, "rule": rule, "message": message }))
@@ -138,8 +148,8 @@ fn action(agent: &Agent, id: &str, action: &str) -> Result<Response, ApiError> {
 pub(crate) async fn validate(State(agent): State<Agent>, body: Body) -> Result<Response, ApiError> {
     let text = body::text(body).await?;
     let config = body::connector(&agent, &text)?;
-    let filled = agent
+    agent
         .validate_config(&config)
         .map_err(|e| ApiError::invalid_config(&e))?;
-    Ok(Json(json!({ "valid": true, "config": views::masked(&agent, &filled) })).into_response())
+    Ok(Json(json!({ "valid": true, "config": views::masked(&agent, &config) })).into_response())
 }

@@ -7,7 +7,7 @@ use connect_runtime_sdk::validation::FieldErrors;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::supervisor::{AgentError, ApiOpError};
+use crate::supervisor::AgentError;
 
 #[derive(Debug, Serialize)]
 pub(crate) struct ApiError {
@@ -92,20 +92,15 @@ impl From<AgentError> for ApiError {
             AgentError::NotRunnable { .. } => {
                 Self::new(StatusCode::CONFLICT, "not_runnable", e.to_string())
             }
+            AgentError::Exists(id) => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!(
+                    "connector `{id}` already exists; add a config version with POST /connectors/{id}/configs or delete it first"
+                ),
+            ),
+            AgentError::Invalid(errors) => Self::invalid_config(errors),
             _ => Self::internal(e),
-        }
-    }
-}
-
-impl From<ApiOpError> for ApiError {
-    fn from(e: ApiOpError) -> Self {
-        match e {
-            ApiOpError::Exists(_) => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
-            ApiOpError::NotFound(id) => Self::connector_not_found(&id),
-            ApiOpError::Invalid(errors) => Self::invalid_config(&errors),
-            ApiOpError::IdMismatch { .. } => Self::bad_request(e.to_string()),
-            ApiOpError::Agent(e) => e.into(),
-            other => Self::internal(other),
         }
     }
 }

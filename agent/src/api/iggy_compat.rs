@@ -42,7 +42,7 @@ impl Kind {
 
 /// The record of `key` when it is a connector of this kind; 404 otherwise.
 async fn guard(agent: &Agent, kind: Kind, key: &str) -> Result<ConnectorRecord, ApiError> {
-    match agent.record(key).await {
+    match super::views::live_record(agent, key).await {
         Some(r) if kind.matches(r.active_config().steps.direction()) => Ok(r),
         Some(_) => Err(ApiError::not_found(format!(
             "connector `{key}` is not a {} (it does not {} Iggy); see GET /connectors/{key}",
@@ -84,7 +84,7 @@ fn info(agent: &Agent, key: &str, r: &ConnectorRecord) -> Value {
 async fn list(agent: Agent, kind: Kind) -> Response {
     let mut out = Vec::new();
     for s in agent.list() {
-        if let Some(r) = agent.record(&s.id).await
+        if let Some(r) = super::views::live_record(&agent, &s.id).await
             && kind.matches(r.active_config().steps.direction())
         {
             out.push(info(&agent, &s.id, &r));

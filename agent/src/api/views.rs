@@ -6,7 +6,7 @@ use connect_runtime_sdk::metadata::mask_connector;
 use connect_runtime_sdk::model::Direction;
 use serde::Serialize;
 
-use crate::store::{ConfigVersion, Origin};
+use crate::store::{ConfigVersion, ConnectorRecord, Origin};
 use crate::supervisor::{Agent, ConnectorMetrics, ConnectorStatus, RecordSummary};
 
 /// `config` with every secret masked, using the runtime's field definitions when it is known.
@@ -58,7 +58,7 @@ pub(crate) struct ConnectorDetails {
 /// The full view of one connector, or `None` when it does not exist.
 pub(crate) async fn details(agent: &Agent, id: &str) -> Option<ConnectorDetails> {
     let status = agent.get(id)?;
-    let record = agent.record(id).await;
+    let record = live_record(agent, id).await;
     let summary = record.as_ref().map(|r| RecordSummary {
         origin: r.origin,
         direction: r.active_config().steps.direction(),
@@ -93,4 +93,10 @@ impl VersionView {
             config: masked(agent, &v.config),
         }
     }
+}
+
+/// The durable record of a connector that exists (a deleted config-dir connector's record is
+/// kept by the agent to hide its file, but is not shown).
+pub(crate) async fn live_record(agent: &Agent, id: &str) -> Option<ConnectorRecord> {
+    agent.record(id).await.filter(|r| !r.deleted)
 }

@@ -56,6 +56,8 @@ pub(crate) enum SpawnError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the agent's spawner threads are gone; restart the agent")]
+    NoSpawner,
     #[error("cannot start {binary}: {source}")]
     Exec {
         binary: PathBuf,

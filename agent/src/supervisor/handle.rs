@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use connect_runtime_sdk::ConnectorConfig;
+use connect_runtime_sdk::FieldErrors;
 use connect_runtime_sdk::contract::Counters;
 use connect_runtime_sdk::contract::env::vars;
 use nix::sys::signal::Signal;
@@ -30,12 +31,19 @@ use crate::store::{ConnectorRecord, Desired, Origin, Store, StoreError};
 #[path = "api_ops.rs"]
 pub(super) mod api_ops;
 
+/// Threads that fork runtimes; a few let spawns overlap while children exec.
+const SPAWNER_THREADS: usize = 4;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error("connector `{0}` does not exist")]
     NotFound(String),
     #[error("connector `{id}` cannot run: {reason}")]
     NotRunnable { id: String, reason: String },
+    #[error("connector `{0}` already exists; change it by adding a config version")]
+    Exists(String),
+    #[error("invalid connector config:\n{0}")]
+    Invalid(FieldErrors),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -119,7 +127,8 @@ impl Agent {
         let changed = Arc::new(Notify::new());
         let registry: Arc<Registry> = Arc::default();
         let sup = Arc::new(Supervision {
-            env: child_env(&config, &socket),
+            env: Arc::new(child_env(&config, &socket)),
+            spawner: super::spawner::Spawner::start(SPAWNER_THREADS),
             grace: config.supervisor.grace_period,
             heartbeat_timeout: config.supervisor.heartbeat_timeout,
             start_timeout: config.supervisor.start_timeout,
@@ -320,6 +329,138 @@ impl Agent {
         Ok(())
     }
 
+    /// Checks a config as a start would: the document's own rules, its runtime, and its
+    /// components against the runtime's definitions; every problem with its path.
+    pub fn validate(&self, config: &ConnectorConfig) -> Result<(), FieldErrors> {
+        let mut errors = config.validate();
+        let runtimes = self.runtimes();
+        match runtimes.resolve(&config.runtime) {
+            Err(e) => errors.push("runtime", e.to_string()),
+            Ok(entry) => {
+                if let Err(e) =
+                    connect_runtime_sdk::metadata::validate_connector(config, &entry.metadata)
+                {
+                    errors.0.extend(e.0);
+                }
+            }
+        }
+        errors.into_result(())
+    }
+
+    /// Creates a connector that lives in the state only (version 1, origin api) and starts it
+    /// when `enabled`.
+    pub async fn create_connector(
+        &self,
+        config: ConnectorConfig,
+    ) -> Result<ConnectorStatus, AgentError> {
+        self.validate(&config).map_err(AgentError::Invalid)?;
+        let id = config.id.to_string();
+        let mut store = self.inner.store.lock().await;
+        if self.slot(&id).is_some() || store.doc.connectors.get(&id).is_some_and(|r| !r.deleted) {
+            return Err(AgentError::Exists(id));
+        }
+        let spec =
+            prepare(&config, 1, &self.runtimes()).map_err(|reason| AgentError::NotRunnable {
+                id: id.clone(),
+                reason,
+            })?;
+        let desired = if config.enabled {
+            Desired::Running
+        } else {
+            Desired::Stopped
+        };
+        let mut record = ConnectorRecord {
+            origin: Origin::Api,
+            file: None,
+            desired,
+            active: 0,
+            versions: Vec::new(),
+            deleted: false,
+        };
+        record.active = record.push_version(Origin::Api, config.clone());
+        store.doc.connectors.insert(id.clone(), record);
+        store.save()?;
+        drop(store);
+        self.install(
+            &config,
+            None,
+            Origin::Api,
+            desired == Desired::Running,
+            1,
+            Ok(spec),
+            false,
+        );
+        self.get(&id).ok_or(AgentError::NotFound(id))
+    }
+
+    /// Adds `config` as the next version of `id`; with `activate` it becomes active and the
+    /// connector restarts with it. Returns the new version number.
+    pub async fn add_version(
+        &self,
+        id: &str,
+        config: ConnectorConfig,
+        activate: bool,
+    ) -> Result<u32, AgentError> {
+        if config.id.as_str() != id {
+            let mut e = FieldErrors::default();
+            e.push(
+                "id",
+                format!("the document is for `{}`, not `{id}`", config.id),
+            );
+            return Err(AgentError::Invalid(e));
+        }
+        self.validate(&config).map_err(AgentError::Invalid)?;
+        let version = {
+            let mut store = self.inner.store.lock().await;
+            let record = store
+                .doc
+                .connectors
+                .get_mut(id)
+                .filter(|r| !r.deleted)
+                .ok_or_else(|| AgentError::NotFound(id.to_string()))?;
+            let v = record.push_version(Origin::Api, config);
+            store.save()?;
+            v
+        };
+        if activate {
+            self.activate_version(id, version).await?;
+        }
+        Ok(version)
+    }
+
+    /// Stops the connector and forgets it. A connector created through the API is removed
+    /// from the state; one from a config file (read-only) is hidden, durably, until its file
+    /// changes.
+    pub async fn delete_connector(&self, id: &str) -> Result<(), AgentError> {
+        let mut store = self.inner.store.lock().await;
+        let slot = self
+            .inner
+            .registry
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        let known = match store.doc.connectors.get_mut(id) {
+            Some(r) if r.origin == Origin::File => {
+                r.deleted = true;
+                r.desired = Desired::Stopped;
+                true
+            }
+            Some(_) => store.doc.connectors.remove(id).is_some(),
+            None => false,
+        };
+        if !known && slot.is_none() {
+            return Err(AgentError::NotFound(id.to_string()));
+        }
+        if known {
+            store.save()?;
+        }
+        if let Some(slot) = slot {
+            slot.send(Command::Remove);
+        }
+        self.inner.changed.notify_one();
+        Ok(())
+    }
+
     /// Re-reads the runtimes and the config dir: new connectors start, removed ones stop,
     /// changed ones become a new version and restart; invalid files are marked failed.
     pub async fn reload(&self) -> Result<ReloadReport, AgentError> {
@@ -337,7 +478,7 @@ impl Agent {
             initial_backoff: cfg.supervisor.initial_backoff,
             max_backoff: cfg.supervisor.max_backoff,
         };
-        let entries = self.without_deleted(catalog::load_dir(&cfg.connectors.config_dir, defaults));
+        let entries = catalog::load_dir(&cfg.connectors.config_dir, defaults);
         let mut report = ReloadReport::default();
         let mut store = self.inner.store.lock().await;
         let mut dirty = false;
@@ -368,6 +509,7 @@ impl Agent {
                         },
                         active: 0,
                         versions: Vec::new(),
+                        deleted: false,
                     };
                     r.active = r.push_version(Origin::File, config.clone());
                     store.doc.connectors.insert(id.clone(), r);
@@ -380,8 +522,11 @@ impl Agent {
                 Some(r) => {
                     let kind = if r.latest_file_version().map(|v| &v.config) != Some(&config) {
                         r.active = r.push_version(Origin::File, config.clone());
+                        r.deleted = false;
                         dirty = true;
                         Change::Changed
+                    } else if r.deleted {
+                        continue;
                     } else {
                         Change::Same
                     };
@@ -445,6 +590,12 @@ impl Agent {
             }
             report.removed.push(id);
         }
+        let before = store.doc.connectors.len();
+        store
+            .doc
+            .connectors
+            .retain(|id, r| r.origin != Origin::File || seen.contains(id));
+        dirty |= store.doc.connectors.len() != before;
         if dirty {
             store.save()?;
         }

@@ -6,14 +6,14 @@ mod child;
 mod handle;
 mod launch;
 mod slot;
+mod spawner;
 mod status;
 mod task;
-mod tombstones;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-pub use handle::api_ops::{ApiOpError, Deleted, RecordSummary};
+pub use handle::api_ops::RecordSummary;
 pub use handle::{Agent, AgentError, ConnectorMetrics, ReloadReport, Totals};
 pub use status::{ConnectorStatus, HeartbeatInfo, State};
 

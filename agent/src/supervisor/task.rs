@@ -16,13 +16,15 @@ use tokio::time::{Instant, sleep_until};
 use super::backoff::{self, Jitter};
 use super::child::{self, ChildEnv, LaunchSpec};
 use super::slot::{ChannelEvent, Command, Slot};
+use super::spawner::Spawner;
 use super::status::State;
 use crate::logs::Stream;
 
 /// Settings every task shares.
 #[derive(Debug)]
 pub(crate) struct Supervision {
-    pub env: ChildEnv,
+    pub env: Arc<ChildEnv>,
+    pub spawner: Spawner,
     pub grace: Duration,
     pub heartbeat_timeout: Duration,
     pub start_timeout: Duration,
@@ -123,7 +125,12 @@ impl Task {
     async fn run_once(&mut self, pending: &mut Option<LaunchSpec>) -> Outcome {
         let instance = uuid::Uuid::new_v4().to_string();
         let started = Instant::now();
-        let spawned = match child::spawn(&self.id, &instance, &self.spec, &self.sup.env) {
+        let spawned = self
+            .sup
+            .spawner
+            .spawn(&self.id, &instance, &self.spec, &self.sup.env)
+            .await;
+        let spawned = match spawned {
             Ok(s) => s,
             Err(e) => {
                 return Outcome {
@@ -148,8 +155,6 @@ impl Task {
             s.ready_at_ms = None;
             s.heartbeat = None;
         });
-        // Events of an earlier process are stale.
-        while self.events.try_recv().is_ok() {}
 
         let (mut obuf, mut ebuf) = (vec![0u8; READ_MIN], vec![0u8; READ_MIN]);
         let (mut out_open, mut err_open) = (true, true);

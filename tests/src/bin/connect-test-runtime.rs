@@ -1,5 +1,5 @@
 //! A runtime for the agent's end-to-end tests, built on the SDK: its source config's `mode`
-//! selects a behaviour (idle, flood stdout, invalid-config exit, transient crash, exit 0).
+//! selects a behaviour (idle, flood stdout, print the environment, invalid-config exit, transient crash, exit 0).
 
 use std::io::Write;
 
@@ -34,6 +34,18 @@ fn main() {
             }
             "crash" => Err(WorkloadError::transient("the peer went away")),
             "exit0" => Ok(()),
+            "env" => {
+                let mut vars: Vec<_> = std::env::vars()
+                    .filter(|(k, _)| k.starts_with("CONNECT_") || k == "GREETING")
+                    .collect();
+                vars.sort();
+                for (k, v) in vars {
+                    println!("env {k}={v}");
+                }
+                ctx.ready();
+                ctx.cancellation().cancelled().await;
+                Ok(())
+            }
             "flood" => {
                 ctx.ready();
                 tokio::task::spawn_blocking(move || flood(lines))

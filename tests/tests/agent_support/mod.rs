@@ -85,6 +85,11 @@ bin_dirs = ["{bin_dir}"]
     }
 
     pub fn start(&mut self) {
+        self.start_with_env(&[]);
+    }
+
+    /// Starts the agent with extra variables in its own environment.
+    pub fn start_with_env(&mut self, env: &[(&str, &str)]) {
         assert!(self.child.is_none(), "the agent is already running");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -95,6 +100,7 @@ bin_dirs = ["{bin_dir}"]
             .args(["start", "--config"])
             .arg(&self.config)
             .env_remove("CONNECT_CONFIG_PATH")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log fd"))
             .stderr(log)
