@@ -475,6 +475,12 @@ impl Agent {
             initial_backoff: cfg.supervisor.initial_backoff,
             max_backoff: cfg.supervisor.max_backoff,
         };
+        if !cfg.connectors.config_dir.is_dir() {
+            tracing::warn!(
+                config_dir = %cfg.connectors.config_dir.display(),
+                "the connectors config dir does not exist; no connector comes from files (set [connectors] config_dir)"
+            );
+        }
         let entries = catalog::load_dir(&cfg.connectors.config_dir, defaults);
         let mut report = ReloadReport::default();
         let mut store = self.inner.store.lock().await;
@@ -802,13 +808,9 @@ fn metrics_of(s: &ConnectorStatus) -> ConnectorMetrics {
 
 /// The contract's environment shared by every child, from the agent's config.
 fn child_env(config: &AgentConfig, socket: &std::path::Path) -> ChildEnv {
-    let strip = std::env::vars_os()
-        .map(|(k, _)| k)
-        .filter(|k| {
-            k.to_str().is_some_and(|k| {
-                k.starts_with(connect_runtime_sdk::model::connector::RESERVED_ENV_PREFIX)
-            })
-        })
+    let prefix = connect_runtime_sdk::model::connector::RESERVED_ENV_PREFIX.as_bytes();
+    let inherited = std::env::vars_os()
+        .filter(|(k, _)| !std::os::unix::ffi::OsStrExt::as_bytes(k.as_os_str()).starts_with(prefix))
         .collect();
     let fmt = connect_runtime_sdk::model::duration::format;
     let iggy = &config.iggy;
@@ -857,7 +859,7 @@ fn child_env(config: &AgentConfig, socket: &std::path::Path) -> ChildEnv {
         ));
     }
     ChildEnv {
-        strip,
+        inherited,
         common,
         state_root: absolute(&config.state.path.join("connectors")),
         otel_service_prefix: telemetry.then(|| config.telemetry.service_name.clone()),
