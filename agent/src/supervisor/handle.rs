@@ -496,7 +496,7 @@ impl Agent {
                         "invalid connector file {message}; fix the file and reload (SIGHUP)"
                     );
                     report.invalid.push(message.clone());
-                    self.install_failed(&id, "", Some(file), message);
+                    self.install_failed(&id, "", Some(file), 0, message);
                     continue;
                 }
             };
@@ -525,6 +525,12 @@ impl Agent {
                 Some(r) => {
                     let kind = if r.latest_file_version().map(|v| &v.config) != Some(&config) {
                         r.active = r.push_version(Origin::File, config.clone());
+                        // A changed file speaks for itself again, `enabled` included.
+                        r.desired = if config.enabled {
+                            Desired::Running
+                        } else {
+                            Desired::Stopped
+                        };
                         r.deleted = false;
                         dirty = true;
                         Change::Changed
@@ -645,7 +651,7 @@ impl Agent {
         let spec = match spec {
             Ok(s) => s,
             Err(message) => {
-                self.install_failed(id, &config.runtime.to_string(), file, message);
+                self.install_failed(id, &config.runtime.to_string(), file, version, message);
                 return;
             }
         };
@@ -688,8 +694,15 @@ impl Agent {
     }
 
     /// A connector that cannot run: shown as failed with the reason; a running task for the id stops.
-    fn install_failed(&self, id: &str, runtime: &str, file: Option<PathBuf>, message: String) {
-        let mut status = ConnectorStatus::new(id, runtime, file, Desired::Running, 0);
+    fn install_failed(
+        &self,
+        id: &str,
+        runtime: &str,
+        file: Option<PathBuf>,
+        version: u32,
+        message: String,
+    ) {
+        let mut status = ConnectorStatus::new(id, runtime, file, Desired::Running, version);
         status.state = State::Failed;
         status.error = Some(message);
         let slot = Arc::new(self.new_slot(status, None, None));
