@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use crate::supervisor::{ConnectorStatus, Registry};
 
 pub(crate) const FILE: &str = "status.json";
-const DEBOUNCE: Duration = Duration::from_millis(20);
+const DEBOUNCE: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Serialize)]
 pub(crate) struct StatusDoc {

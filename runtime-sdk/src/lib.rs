@@ -3,10 +3,13 @@
 
 pub mod component;
 pub mod contract;
+pub(crate) mod iggy;
 pub mod metadata;
 pub mod model;
+pub mod pipeline;
 pub mod runtime;
 pub mod state;
+pub mod transform;
 pub mod validation;
 pub mod yaml;
 
@@ -15,5 +18,6 @@ pub use component::{Batch, ComponentContext, ComponentError, Message, Sink, Sour
 pub use contract::ExitCode;
 pub use metadata::RuntimeMetadata;
 pub use model::ConnectorConfig;
+pub use pipeline::{Components, RetryPolicy};
 pub use runtime::{Context, Metrics, Runtime, Workload, WorkloadError};
 pub use validation::{FieldError, FieldErrors};

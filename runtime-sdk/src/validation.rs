@@ -55,13 +55,18 @@ impl FieldErrors {
     /// Adds the errors of a nested document under `prefix`.
     pub fn extend_prefixed(&mut self, prefix: &str, other: FieldErrors) {
         for e in other.0 {
-            self.0.push(FieldError::new(join_path(prefix, &e.path), e.reason));
+            self.0
+                .push(FieldError::new(join_path(prefix, &e.path), e.reason));
         }
     }
 
     /// `Ok(value)` when nothing was found, the collected errors otherwise.
     pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
-        if self.0.is_empty() { Ok(value) } else { Err(self) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 
@@ -97,7 +102,10 @@ mod tests {
     fn paths_join_with_dots_and_brackets() {
         assert_eq!(join_path("", "id"), "id");
         assert_eq!(join_path("steps", "sink"), "steps.sink");
-        assert_eq!(join_path("steps.transformer", "[2]"), "steps.transformer[2]");
+        assert_eq!(
+            join_path("steps.transformer", "[2]"),
+            "steps.transformer[2]"
+        );
         assert_eq!(join_path("steps", ""), "steps");
     }
 

@@ -176,3 +176,39 @@ fn a_flooding_runtime_neither_slows_the_others_nor_grows_its_logs_unbounded() {
         "{f:#?}"
     );
 }
+
+#[test]
+fn sighup_starts_new_connectors_stops_removed_ones_and_restarts_changed_ones() {
+    let mut agent = AgentProcess::new("");
+    agent.add_testrt("stays", "idle", "");
+    agent.add_testrt("goes", "idle", "");
+    agent.add_testrt("changes", "idle", "enabled: false\n");
+    agent.start();
+    let stays = pid_of(&agent.wait_state("stays", "running"));
+    let goes = pid_of(&agent.wait_state("goes", "running"));
+    agent.wait_state("changes", "stopped");
+
+    std::fs::remove_file(agent.connectors_dir().join("goes.yml")).unwrap();
+    agent.add_testrt("comes", "idle", "");
+    agent.add_testrt("changes", "idle", "enabled: true\n");
+    agent.signal(Signal::SIGHUP);
+    agent.wait_state("comes", "running");
+    let changed = agent.wait_state("changes", "running");
+    assert_eq!(changed["version"], 2);
+    wait_for(
+        Duration::from_secs(10),
+        "the removed connector to leave",
+        || agent.connector("goes").is_none().then_some(()),
+    );
+    wait_for(
+        Duration::from_secs(5),
+        "the removed connector's runtime to exit",
+        || gone(goes).then_some(()),
+    );
+    let s = agent.connector("stays").unwrap();
+    assert_eq!(
+        (s["pid"].as_u64(), s["restarts"].as_u64()),
+        (Some(stays), Some(0)),
+        "an unchanged connector was touched: {s:#?}"
+    );
+}

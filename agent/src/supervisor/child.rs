@@ -1,14 +1,18 @@
-//! Spawning a runtime process the contract's way, and signalling its process group.
+//! A runtime process the contract's way — argument, environment, state dir — and signals
+//! to its process group.
 
-use std::ffi::OsString;
+use std::collections::BTreeMap;
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 
 use connect_runtime_sdk::model::RestartConfig;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use tokio::process::{Child, ChildStderr, ChildStdout, Command};
+use tokio::net::unix::pipe;
+
+use super::process::{self, Process};
 
 /// The kernel's limit on one argument (MAX_ARG_STRLEN, 32 pages), terminating NUL included.
 pub(crate) const MAX_ARG_STRLEN: usize = 128 * 1024;
@@ -28,8 +32,8 @@ pub(crate) struct LaunchSpec {
 /// Environment every child gets, prepared once.
 #[derive(Debug, Clone)]
 pub(crate) struct ChildEnv {
-    /// `CONNECT_*` variables of the agent's own environment: never inherited.
-    pub strip: Vec<OsString>,
+    /// The agent's own environment without its `CONNECT_*` variables (never inherited).
+    pub inherited: Vec<(OsString, OsString)>,
     /// The contract's variables shared by every connector.
     pub common: Vec<(String, String)>,
     pub state_root: PathBuf,
@@ -38,10 +42,10 @@ pub(crate) struct ChildEnv {
 }
 
 pub(crate) struct Spawned {
-    pub child: Child,
+    pub child: Process,
     pub pid: u32,
-    pub stdout: ChildStdout,
-    pub stderr: ChildStderr,
+    pub stdout: pipe::Receiver,
+    pub stderr: pipe::Receiver,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +62,8 @@ pub(crate) enum SpawnError {
     },
     #[error("the agent's spawner threads are gone; restart the agent")]
     NoSpawner,
+    #[error("an argument or variable of the runtime contains a NUL byte")]
+    Nul,
     #[error("cannot start {binary}: {source}")]
     Exec {
         binary: PathBuf,
@@ -66,6 +72,8 @@ pub(crate) enum SpawnError {
     },
 }
 
+/// Starts `<binary> <encoded>` with the contract's environment: stdin from /dev/null, output
+/// piped, own process group, SIGKILL when the agent dies.
 pub(crate) fn spawn(
     id: &str,
     instance_id: &str,
@@ -82,58 +90,39 @@ pub(crate) fn spawn(
         path: state_dir.clone(),
         source,
     })?;
-    let mut cmd = Command::new(&spec.binary);
-    cmd.arg(&*spec.encoded)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(false);
-    for name in &env.strip {
-        cmd.env_remove(name);
-    }
-    cmd.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    cmd.envs(env.common.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     use connect_runtime_sdk::contract::env::vars;
-    cmd.env(vars::CONNECTOR_ID, id)
-        .env(vars::INSTANCE_ID, instance_id)
-        .env(vars::STATE_DIR, &state_dir);
+    let mut vars_map: BTreeMap<OsString, OsString> = env.inherited.iter().cloned().collect();
+    let mut set = |k: &str, v: &OsStr| {
+        vars_map.insert(k.into(), v.to_os_string());
+    };
+    for (k, v) in &spec.env {
+        set(k, v.as_ref());
+    }
+    for (k, v) in &env.common {
+        set(k, v.as_ref());
+    }
+    set(vars::CONNECTOR_ID, id.as_ref());
+    set(vars::INSTANCE_ID, instance_id.as_ref());
+    set(vars::STATE_DIR, state_dir.as_os_str());
     if let Some(prefix) = &env.otel_service_prefix {
-        cmd.env(vars::OTEL_SERVICE_NAME, format!("{prefix}-{id}"));
+        set(vars::OTEL_SERVICE_NAME, format!("{prefix}-{id}").as_ref());
     }
-    let agent_pid = std::process::id();
-    // SAFETY: only async-signal-safe calls (prctl, getppid, _exit) run between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            // The agent died between fork and prctl: nobody would ever kill this child.
-            if libc::getppid() != agent_pid as libc::pid_t {
-                libc::_exit(1);
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().map_err(|source| SpawnError::Exec {
+    let cstr = |b: &[u8]| CString::new(b).map_err(|_| SpawnError::Nul);
+    let envp = vars_map
+        .iter()
+        .map(|(k, v)| cstr(&[k.as_bytes(), b"=", v.as_bytes()].concat()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let path = cstr(spec.binary.as_os_str().as_bytes())?;
+    let argv = [path.clone(), cstr(spec.encoded.as_bytes())?];
+    let started = process::start(&path, &argv, &envp).map_err(|source| SpawnError::Exec {
         binary: spec.binary.clone(),
         source,
     })?;
-    let pid = child.id().expect("a just-spawned child has a pid");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let stderr = child.stderr.take().expect("stderr is piped");
     Ok(Spawned {
-        child,
-        pid,
-        stdout,
-        stderr,
+        pid: started.process.id(),
+        child: started.process,
+        stdout: started.stdout,
+        stderr: started.stderr,
     })
 }
 

@@ -478,6 +478,12 @@ impl Agent {
             initial_backoff: cfg.supervisor.initial_backoff,
             max_backoff: cfg.supervisor.max_backoff,
         };
+        if !cfg.connectors.config_dir.is_dir() {
+            tracing::warn!(
+                config_dir = %cfg.connectors.config_dir.display(),
+                "the connectors config dir does not exist; no connector comes from files (set [connectors] config_dir)"
+            );
+        }
         let entries = catalog::load_dir(&cfg.connectors.config_dir, defaults);
         let mut report = ReloadReport::default();
         let mut store = self.inner.store.lock().await;
@@ -493,7 +499,7 @@ impl Agent {
                         "invalid connector file {message}; fix the file and reload (SIGHUP)"
                     );
                     report.invalid.push(message.clone());
-                    self.install_failed(&id, "", Some(file), message);
+                    self.install_failed(&id, "", Some(file), 0, message);
                     continue;
                 }
             };
@@ -522,6 +528,12 @@ impl Agent {
                 Some(r) => {
                     let kind = if r.latest_file_version().map(|v| &v.config) != Some(&config) {
                         r.active = r.push_version(Origin::File, config.clone());
+                        // A changed file speaks for itself again, `enabled` included.
+                        r.desired = if config.enabled {
+                            Desired::Running
+                        } else {
+                            Desired::Stopped
+                        };
                         r.deleted = false;
                         dirty = true;
                         Change::Changed
@@ -642,7 +654,7 @@ impl Agent {
         let spec = match spec {
             Ok(s) => s,
             Err(message) => {
-                self.install_failed(id, &config.runtime.to_string(), file, message);
+                self.install_failed(id, &config.runtime.to_string(), file, version, message);
                 return;
             }
         };
@@ -685,8 +697,15 @@ impl Agent {
     }
 
     /// A connector that cannot run: shown as failed with the reason; a running task for the id stops.
-    fn install_failed(&self, id: &str, runtime: &str, file: Option<PathBuf>, message: String) {
-        let mut status = ConnectorStatus::new(id, runtime, file, Desired::Running, 0);
+    fn install_failed(
+        &self,
+        id: &str,
+        runtime: &str,
+        file: Option<PathBuf>,
+        version: u32,
+        message: String,
+    ) {
+        let mut status = ConnectorStatus::new(id, runtime, file, Desired::Running, version);
         status.state = State::Failed;
         status.error = Some(message);
         let slot = Arc::new(self.new_slot(status, None, None));
@@ -805,13 +824,9 @@ fn metrics_of(s: &ConnectorStatus) -> ConnectorMetrics {
 
 /// The contract's environment shared by every child, from the agent's config.
 fn child_env(config: &AgentConfig, socket: &std::path::Path) -> ChildEnv {
-    let strip = std::env::vars_os()
-        .map(|(k, _)| k)
-        .filter(|k| {
-            k.to_str().is_some_and(|k| {
-                k.starts_with(connect_runtime_sdk::model::connector::RESERVED_ENV_PREFIX)
-            })
-        })
+    let prefix = connect_runtime_sdk::model::connector::RESERVED_ENV_PREFIX.as_bytes();
+    let inherited = std::env::vars_os()
+        .filter(|(k, _)| !std::os::unix::ffi::OsStrExt::as_bytes(k.as_os_str()).starts_with(prefix))
         .collect();
     let fmt = connect_runtime_sdk::model::duration::format;
     let iggy = &config.iggy;
@@ -860,7 +875,7 @@ fn child_env(config: &AgentConfig, socket: &std::path::Path) -> ChildEnv {
         ));
     }
     ChildEnv {
-        strip,
+        inherited,
         common,
         state_root: absolute(&config.state.path.join("connectors")),
         otel_service_prefix: telemetry.then(|| config.telemetry.service_name.clone()),

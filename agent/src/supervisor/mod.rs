@@ -5,6 +5,7 @@ mod backoff;
 mod child;
 mod handle;
 mod launch;
+mod process;
 mod slot;
 mod spawner;
 mod status;

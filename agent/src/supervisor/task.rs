@@ -250,8 +250,12 @@ impl Task {
             Ok(0) | Err(_) => false,
             Ok(n) => {
                 self.slot.capture(stream).feed(&buf[..n]);
+                // Grow while the pipe is full, give the memory back once the burst is over.
                 if n == buf.len() && buf.len() < READ_MAX {
                     buf.resize(buf.len() * 4, 0);
+                } else if n < buf.len() / 64 && buf.len() > READ_MIN {
+                    buf.truncate(READ_MIN);
+                    buf.shrink_to_fit();
                 }
                 true
             }

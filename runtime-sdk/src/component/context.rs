@@ -1,6 +1,5 @@
 //! The one argument a component gets: its config, state store, cancellation and counters.
 
-
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -20,7 +19,6 @@ pub struct ComponentContext {
 
 impl ComponentContext {
     /// Built by the pipeline for the step at `path` (`steps.source`).
-    #[allow(dead_code)] // used by the pipeline driver
     pub(crate) fn new(runtime: &Context, path: &str, config: Map<String, Value>) -> Self {
         Self {
             config,
@@ -37,8 +35,14 @@ impl ComponentContext {
 
     /// The config decoded into the component's own type.
     pub fn config<T: DeserializeOwned>(&self) -> Result<T, ComponentError> {
-        serde_path_to_error::deserialize(Value::Object(self.config.clone()))
-            .map_err(|e| ComponentError::invalid_config(format!("{}.config.{}: {}", self.path, e.path(), e.inner())))
+        serde_path_to_error::deserialize(Value::Object(self.config.clone())).map_err(|e| {
+            ComponentError::invalid_config(format!(
+                "{}.config.{}: {}",
+                self.path,
+                e.path(),
+                e.inner()
+            ))
+        })
     }
 
     /// Durable state of this connector (`CONNECT_STATE_DIR`).
@@ -62,5 +66,4 @@ impl ComponentContext {
     pub fn runtime(&self) -> &Context {
         &self.runtime
     }
-
 }

@@ -19,11 +19,19 @@ pub trait Source: Send + 'static {
     }
 
     /// The next batch (at most `max` messages), or `Ok(None)` when the source is finished.
-    async fn poll(&mut self, ctx: &ComponentContext, max: usize) -> Result<Option<Batch>, ComponentError>;
+    async fn poll(
+        &mut self,
+        ctx: &ComponentContext,
+        max: usize,
+    ) -> Result<Option<Batch>, ComponentError>;
 
     /// Makes `cursor` durable; called after every message of its batch was confirmed downstream.
     /// The default saves it in the state store, from which the source reads it when built.
-    async fn commit(&mut self, ctx: &ComponentContext, cursor: serde_json::Value) -> Result<(), ComponentError> {
+    async fn commit(
+        &mut self,
+        ctx: &ComponentContext,
+        cursor: serde_json::Value,
+    ) -> Result<(), ComponentError> {
         ctx.state().save(CURSOR_STATE, &cursor)?;
         Ok(())
     }
@@ -47,7 +55,11 @@ pub trait Sink: Send + 'static {
 
     /// Delivers the whole batch; returns only once it is confirmed (written, acknowledged).
     /// An error means none of the batch counts as delivered; the pipeline retries it.
-    async fn write(&mut self, ctx: &ComponentContext, batch: &[Message]) -> Result<(), ComponentError>;
+    async fn write(
+        &mut self,
+        ctx: &ComponentContext,
+        batch: &[Message],
+    ) -> Result<(), ComponentError>;
 
     /// Called once when the pipeline stops, after the last confirmed batch.
     async fn close(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {

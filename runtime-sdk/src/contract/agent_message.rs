@@ -89,7 +89,10 @@ mod tests {
             instance_id: "i".into(),
             seq: 3,
             uptime_ms: 10,
-            counters: Counters { messages_in: 5, ..Default::default() },
+            counters: Counters {
+                messages_in: 5,
+                ..Default::default()
+            },
             last_error: None,
         };
         let line = m.to_line();

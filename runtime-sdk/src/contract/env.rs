@@ -20,7 +20,9 @@ impl Env for ProcessEnv {
         std::env::var(name).ok()
     }
     fn names(&self) -> Vec<String> {
-        std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()).collect()
+        std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .collect()
     }
 }
 
@@ -148,22 +150,28 @@ impl RuntimeSettings {
     pub fn from_env(env: &impl Env) -> Result<Self, EnvError> {
         let mut errors = Vec::new();
         let text = |name: &str| env.var(name).filter(|v| !v.trim().is_empty());
-        let duration = |name: &str, default: Duration, errors: &mut Vec<(String, String)>| match text(name) {
-            None => default,
-            Some(v) => match crate::model::duration::parse(&v) {
-                Ok(d) if !d.is_zero() => d,
-                Ok(_) => {
-                    errors.push((name.to_string(), "must be greater than zero".to_string()));
-                    default
-                }
-                Err(e) => {
-                    errors.push((name.to_string(), e));
-                    default
-                }
-            },
-        };
-        let shutdown_timeout = duration(vars::SHUTDOWN_TIMEOUT, Duration::from_secs(10), &mut errors);
-        let heartbeat_interval = duration(vars::HEARTBEAT_INTERVAL, Duration::from_secs(5), &mut errors);
+        let duration =
+            |name: &str, default: Duration, errors: &mut Vec<(String, String)>| match text(name) {
+                None => default,
+                Some(v) => match crate::model::duration::parse(&v) {
+                    Ok(d) if !d.is_zero() => d,
+                    Ok(_) => {
+                        errors.push((name.to_string(), "must be greater than zero".to_string()));
+                        default
+                    }
+                    Err(e) => {
+                        errors.push((name.to_string(), e));
+                        default
+                    }
+                },
+            };
+        let shutdown_timeout =
+            duration(vars::SHUTDOWN_TIMEOUT, Duration::from_secs(10), &mut errors);
+        let heartbeat_interval = duration(
+            vars::HEARTBEAT_INTERVAL,
+            Duration::from_secs(5),
+            &mut errors,
+        );
 
         if let Some(id) = text(vars::CONNECTOR_ID)
             && let Err(e) = crate::model::ConnectorId::parse(&id)
@@ -174,11 +182,18 @@ impl RuntimeSettings {
         if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
             errors.push((vars::LOG_LEVEL.into(), format!("`{log_level}` is not a level (error, warn, info, debug, trace) or filter directive")));
         }
-        let log_format = match text(vars::LOG_FORMAT).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let log_format = match text(vars::LOG_FORMAT)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
             Some(other) => {
-                errors.push((vars::LOG_FORMAT.into(), format!("`{other}` is not text or json")));
+                errors.push((
+                    vars::LOG_FORMAT.into(),
+                    format!("`{other}` is not text or json"),
+                ));
                 LogFormat::Text
             }
         };
@@ -186,24 +201,37 @@ impl RuntimeSettings {
             None | Some("false" | "0") => false,
             Some("true" | "1") => true,
             Some(other) => {
-                errors.push((vars::IGGY_TLS_ENABLED.into(), format!("`{other}` is not true or false")));
+                errors.push((
+                    vars::IGGY_TLS_ENABLED.into(),
+                    format!("`{other}` is not true or false"),
+                ));
                 false
             }
         };
         let address = text(vars::IGGY_ADDRESS).unwrap_or_else(|| "127.0.0.1:8090".into());
-        if !matches!(address.rsplit_once(':'), Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok()) {
-            errors.push((vars::IGGY_ADDRESS.into(), format!("`{address}` is not host:port")));
+        if !matches!(address.rsplit_once(':'), Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok())
+        {
+            errors.push((
+                vars::IGGY_ADDRESS.into(),
+                format!("`{address}` is not host:port"),
+            ));
         }
         let otel_endpoint = text(vars::OTEL_ENDPOINT);
         if let Some(e) = &otel_endpoint
             && !(e.starts_with("http://") || e.starts_with("https://"))
         {
-            errors.push((vars::OTEL_ENDPOINT.into(), format!("`{e}` is not an http:// or https:// URL")));
+            errors.push((
+                vars::OTEL_ENDPOINT.into(),
+                format!("`{e}` is not an http:// or https:// URL"),
+            ));
         }
         let mut unknown_vars: Vec<String> = env
             .names()
             .into_iter()
-            .filter(|n| n.starts_with(crate::model::connector::RESERVED_ENV_PREFIX) && !vars::ALL.contains(&n.as_str()))
+            .filter(|n| {
+                n.starts_with(crate::model::connector::RESERVED_ENV_PREFIX)
+                    && !vars::ALL.contains(&n.as_str())
+            })
             .collect();
         unknown_vars.sort();
 
@@ -213,7 +241,8 @@ impl RuntimeSettings {
         }
         Ok(Self {
             connector_id: text(vars::CONNECTOR_ID),
-            instance_id: text(vars::INSTANCE_ID).unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            instance_id: text(vars::INSTANCE_ID)
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             state_dir: text(vars::STATE_DIR).map(PathBuf::from),
             log_level,
             log_format,
@@ -241,7 +270,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]

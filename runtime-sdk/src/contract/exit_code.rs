@@ -38,7 +38,10 @@ impl ExitCode {
 
     /// Whether restarting the same config could ever help.
     pub fn is_permanent(self) -> bool {
-        matches!(self, Self::BadEnvironment | Self::Usage | Self::InvalidConfig)
+        matches!(
+            self,
+            Self::BadEnvironment | Self::Usage | Self::InvalidConfig
+        )
     }
 
     pub fn describe(self) -> &'static str {

@@ -25,11 +25,16 @@ where
         [] => Err(UsageError("missing the connector config argument".into())),
         [a] if a == "--help" || a == "-h" => Ok(Invocation::Help),
         [a] if a == "--version" || a == "-V" => Ok(Invocation::Version),
-        [a] if a == "--validate" => Err(UsageError("--validate needs the base64 connector config after it".into())),
+        [a] if a == "--validate" => Err(UsageError(
+            "--validate needs the base64 connector config after it".into(),
+        )),
         [a, config] if a == "--validate" => Ok(Invocation::Validate(config.clone())),
         [a] if a.starts_with('-') => Err(UsageError(format!("unknown option `{a}`"))),
         [config] => Ok(Invocation::Run(config.clone())),
-        _ => Err(UsageError(format!("expected exactly one argument, got {}", args.len()))),
+        _ => Err(UsageError(format!(
+            "expected exactly one argument, got {}",
+            args.len()
+        ))),
     }
 }
 
@@ -50,7 +55,10 @@ mod tests {
     #[test]
     fn recognises_every_form() {
         assert_eq!(parse(["abc"]), Ok(Invocation::Run("abc".into())));
-        assert_eq!(parse(["--validate", "abc"]), Ok(Invocation::Validate("abc".into())));
+        assert_eq!(
+            parse(["--validate", "abc"]),
+            Ok(Invocation::Validate("abc".into()))
+        );
         assert_eq!(parse(["--help"]), Ok(Invocation::Help));
         assert_eq!(parse(["-V"]), Ok(Invocation::Version));
     }
@@ -60,6 +68,11 @@ mod tests {
         assert!(parse(Vec::<String>::new()).is_err());
         assert!(parse(["a", "b"]).is_err());
         assert!(parse(["--validate"]).is_err());
-        assert!(parse(["--frobnicate"]).unwrap_err().0.contains("--frobnicate"));
+        assert!(
+            parse(["--frobnicate"])
+                .unwrap_err()
+                .0
+                .contains("--frobnicate")
+        );
     }
 }

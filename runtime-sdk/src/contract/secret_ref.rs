@@ -9,7 +9,9 @@ use crate::validation::{FieldErrors, join_path};
 /// Whether `text` is exactly one reference (used to skip type checks until it is resolved).
 pub fn is_reference(text: &str) -> bool {
     let t = text.trim();
-    (t.starts_with("${env:") || t.starts_with("${file:")) && t.ends_with('}') && t.matches("${").count() == 1
+    (t.starts_with("${env:") || t.starts_with("${file:"))
+        && t.ends_with('}')
+        && t.matches("${").count() == 1
 }
 
 /// Replaces every reference inside every string of `value`; reports every failure with its path.
@@ -39,15 +41,25 @@ fn resolve_str(text: &str, env: &impl Env) -> Result<String, String> {
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find('}').ok_or("unclosed `${` in a secret reference; write `${env:NAME}` or `${file:/path}`")?;
+        let end = after
+            .find('}')
+            .ok_or("unclosed `${` in a secret reference; write `${env:NAME}` or `${file:/path}`")?;
         let inner = &after[..end];
         let resolved = if let Some(name) = inner.strip_prefix("env:") {
             env.var(name).ok_or_else(|| format!("secret reference `${{env:{name}}}`: variable {name} is not set in the runtime's environment"))?
         } else if let Some(path) = inner.strip_prefix("file:") {
-            let content = std::fs::read_to_string(path).map_err(|e| format!("secret reference `${{file:{path}}}`: cannot read the file: {e}"))?;
-            content.strip_suffix('\n').map(|c| c.strip_suffix('\r').unwrap_or(c)).unwrap_or(&content).to_string()
+            let content = std::fs::read_to_string(path).map_err(|e| {
+                format!("secret reference `${{file:{path}}}`: cannot read the file: {e}")
+            })?;
+            content
+                .strip_suffix('\n')
+                .map(|c| c.strip_suffix('\r').unwrap_or(c))
+                .unwrap_or(&content)
+                .to_string()
         } else {
-            return Err(format!("unknown reference `${{{inner}}}`; write `${{env:NAME}}` or `${{file:/path}}`"));
+            return Err(format!(
+                "unknown reference `${{{inner}}}`; write `${{env:NAME}}` or `${{file:/path}}`"
+            ));
         };
         out.push_str(&resolved);
         rest = &after[end + 1..];
@@ -75,7 +87,10 @@ mod tests {
         let mut errors = FieldErrors::default();
         resolve(&mut v, "config", &env, &mut errors);
         assert!(errors.is_empty(), "{errors}");
-        assert_eq!(v, serde_json::json!({"auth": "Bearer abc", "password": "s3cret", "list": ["abc", 1]}));
+        assert_eq!(
+            v,
+            serde_json::json!({"auth": "Bearer abc", "password": "s3cret", "list": ["abc", 1]})
+        );
     }
 
     #[test]

@@ -36,13 +36,23 @@ pub struct RuntimeMetadata {
 impl RuntimeMetadata {
     /// Reads `<dir>/runtime.yml`, `<dir>/sources/*.yml` and `<dir>/sinks/*.yml` (also `.yaml`).
     pub fn load_dir(dir: &Path) -> Result<Self, MetadataError> {
-        let read = |p: &Path| std::fs::read_to_string(p).map_err(|source| MetadataError::Read { path: p.to_path_buf(), source });
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|source| MetadataError::Read {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
         let manifest_path = dir.join("runtime.yml");
         let mut files = vec![(manifest_path.clone(), read(&manifest_path)?)];
         for sub in ["sources", "sinks"] {
             let d = dir.join(sub);
-            let Ok(entries) = std::fs::read_dir(&d) else { continue };
-            let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_yaml(p)).collect();
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            let mut paths: Vec<_> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| is_yaml(p))
+                .collect();
             paths.sort();
             for p in paths {
                 let text = read(&p)?;
@@ -60,13 +70,22 @@ impl RuntimeMetadata {
     }
 
     /// Parses files named relative to the `.connect` directory (`runtime.yml`, `sources/x.yml`).
-    fn from_files<'a>(files: impl Iterator<Item = (&'a Path, &'a str)>) -> Result<Self, MetadataError> {
+    fn from_files<'a>(
+        files: impl Iterator<Item = (&'a Path, &'a str)>,
+    ) -> Result<Self, MetadataError> {
         let mut runtime = None;
         let mut sources = BTreeMap::new();
         let mut sinks = BTreeMap::new();
         for (path, text) in files {
-            let parent = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
-            if path.file_name().and_then(|n| n.to_str()) == Some("runtime.yml") && parent != "sources" && parent != "sinks" {
+            let parent = path
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+            if path.file_name().and_then(|n| n.to_str()) == Some("runtime.yml")
+                && parent != "sources"
+                && parent != "sinks"
+            {
                 let m: RuntimeManifest = parse(path, text)?;
                 invalid_if_any(path, m.validate())?;
                 runtime = Some(m);
@@ -80,19 +99,32 @@ impl RuntimeMetadata {
             let spec: ComponentSpec = parse(path, text)?;
             let mut errors = spec.validate();
             if spec.kind != expected {
-                errors.push("kind", format!("a file under {parent}/ must have kind {:?}", expected).to_lowercase());
+                errors.push(
+                    "kind",
+                    format!("a file under {parent}/ must have kind {:?}", expected).to_lowercase(),
+                );
             }
             if map.contains_key(&spec.name) {
-                errors.push("name", format!("another file already defines `{}`", spec.name));
+                errors.push(
+                    "name",
+                    format!("another file already defines `{}`", spec.name),
+                );
             }
             invalid_if_any(path, errors)?;
             map.insert(spec.name.clone(), spec);
         }
         let runtime = runtime.ok_or_else(|| MetadataError::Read {
             path: PathBuf::from("runtime.yml"),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "every .connect directory needs a runtime.yml"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "every .connect directory needs a runtime.yml",
+            ),
         })?;
-        Ok(Self { runtime, sources, sinks })
+        Ok(Self {
+            runtime,
+            sources,
+            sinks,
+        })
     }
 
     pub fn component(&self, kind: ComponentKind, name: &str) -> Option<&ComponentSpec> {
@@ -128,7 +160,11 @@ fn collect_embedded<'a>(dir: &'a include_dir::Dir<'a>, out: &mut Vec<(PathBuf, &
 }
 
 fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, MetadataError> {
-    let value: serde_json::Value = crate::yaml::from_str(text).map_err(|e| MetadataError::Syntax { path: path.to_path_buf(), message: e.to_string() })?;
+    let value: serde_json::Value =
+        crate::yaml::from_str(text).map_err(|e| MetadataError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
     serde_path_to_error::deserialize(value).map_err(|e| MetadataError::Syntax {
         path: path.to_path_buf(),
         message: format!("{}: {}", e.path(), e.inner()),
@@ -139,6 +175,9 @@ fn invalid_if_any(path: &Path, errors: FieldErrors) -> Result<(), MetadataError>
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(MetadataError::Invalid { path: path.to_path_buf(), errors })
+        Err(MetadataError::Invalid {
+            path: path.to_path_buf(),
+            errors,
+        })
     }
 }

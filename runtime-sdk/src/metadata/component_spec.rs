@@ -88,7 +88,11 @@ pub struct FieldSpec {
     /// Fields of an `object` field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldSpec>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "one_or_many")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "one_or_many"
+    )]
     pub constraints: Vec<Constraint>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub render_hint: Option<String>,
@@ -139,7 +143,12 @@ impl ComponentSpec {
     /// Checks the definition itself: names, regexes, and that defaults and examples fit their fields.
     pub(crate) fn validate(&self) -> FieldErrors {
         let mut errors = FieldErrors::default();
-        if self.name.is_empty() || !self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        if self.name.is_empty()
+            || !self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
             errors.push("name", "use letters, digits and `_` only");
         }
         validate_fields(&self.fields, "fields", &mut errors);
@@ -157,17 +166,26 @@ fn validate_fields(fields: &[FieldSpec], path: &str, errors: &mut FieldErrors) {
     for (i, f) in fields.iter().enumerate() {
         let fpath = format!("{path}[{i}]");
         if !seen.insert(f.name.as_str()) {
-            errors.push(format!("{fpath}.name"), format!("duplicate field name `{}`", f.name));
+            errors.push(
+                format!("{fpath}.name"),
+                format!("duplicate field name `{}`", f.name),
+            );
         }
         for (j, c) in f.constraints.iter().enumerate() {
             if let Some(re) = &c.regex
                 && let Err(e) = regex::Regex::new(re)
             {
-                errors.push(format!("{fpath}.constraints[{j}].regex"), format!("invalid regex: {e}"));
+                errors.push(
+                    format!("{fpath}.constraints[{j}].regex"),
+                    format!("invalid regex: {e}"),
+                );
             }
         }
         if !f.fields.is_empty() && f.field_type != FieldType::Object {
-            errors.push(format!("{fpath}.fields"), "only fields of type object have nested fields");
+            errors.push(
+                format!("{fpath}.fields"),
+                "only fields of type object have nested fields",
+            );
         }
         if let Some(d) = &f.default {
             let mut e = FieldErrors::default();

@@ -8,13 +8,22 @@ use crate::validation::{FieldErrors, join_path};
 
 /// Validates `config` and returns it with defaults filled in, or every error found.
 /// `path` prefixes error paths (`steps.source.config`).
-pub fn validate_config(fields: &[FieldSpec], config: &Map<String, Value>, path: &str) -> Result<Map<String, Value>, FieldErrors> {
+pub fn validate_config(
+    fields: &[FieldSpec],
+    config: &Map<String, Value>,
+    path: &str,
+) -> Result<Map<String, Value>, FieldErrors> {
     let mut errors = FieldErrors::default();
     let filled = check_object(fields, config, path, &mut errors);
     errors.into_result(filled)
 }
 
-fn check_object(fields: &[FieldSpec], config: &Map<String, Value>, path: &str, errors: &mut FieldErrors) -> Map<String, Value> {
+fn check_object(
+    fields: &[FieldSpec],
+    config: &Map<String, Value>,
+    path: &str,
+    errors: &mut FieldErrors,
+) -> Map<String, Value> {
     let mut out = Map::new();
     for key in config.keys() {
         if !fields.iter().any(|f| &f.name == key) {
@@ -34,7 +43,10 @@ fn check_object(fields: &[FieldSpec], config: &Map<String, Value>, path: &str, e
                 if let Some(d) = &f.default {
                     out.insert(f.name.clone(), d.clone());
                 } else if !f.optional {
-                    errors.push(fpath, format!("required field is missing ({})", describe(f)));
+                    errors.push(
+                        fpath,
+                        format!("required field is missing ({})", describe(f)),
+                    );
                 }
             }
             Some(v) => {
@@ -67,7 +79,10 @@ pub(crate) fn check_value(f: &FieldSpec, v: &Value, path: &str, errors: &mut Fie
                     .collect(),
             ),
             other => {
-                errors.push(path.to_string(), format!("expected {}, got {}", describe(f), kind_of(other)));
+                errors.push(
+                    path.to_string(),
+                    format!("expected {}, got {}", describe(f), kind_of(other)),
+                );
                 other.clone()
             }
         },
@@ -78,7 +93,10 @@ pub(crate) fn check_value(f: &FieldSpec, v: &Value, path: &str, errors: &mut Fie
                     .collect(),
             ),
             other => {
-                errors.push(path.to_string(), format!("expected {}, got {}", describe(f), kind_of(other)));
+                errors.push(
+                    path.to_string(),
+                    format!("expected {}, got {}", describe(f), kind_of(other)),
+                );
                 other.clone()
             }
         },
@@ -115,14 +133,19 @@ pub(crate) fn check_item(f: &FieldSpec, v: &Value, path: &str, errors: &mut Fiel
     };
     if !type_ok {
         let want = format!("{:?}", f.field_type).to_lowercase();
-        errors.push(path.to_string(), format!("expected {want}, got {}", kind_of(v)));
+        errors.push(
+            path.to_string(),
+            format!("expected {want}, got {}", kind_of(v)),
+        );
         return v.clone();
     }
     for c in &f.constraints {
         check_constraint(c, v, path, errors);
     }
     match (f.field_type, v) {
-        (FieldType::Object, Value::Object(m)) if !f.fields.is_empty() => Value::Object(check_object(&f.fields, m, path, errors)),
+        (FieldType::Object, Value::Object(m)) if !f.fields.is_empty() => {
+            Value::Object(check_object(&f.fields, m, path, errors))
+        }
         _ => v.clone(),
     }
 }
@@ -133,7 +156,10 @@ fn check_constraint(c: &Constraint, v: &Value, path: &str, errors: &mut FieldErr
         if let Ok(compiled) = regex::Regex::new(re)
             && !compiled.is_match(s)
         {
-            errors.push(path.to_string(), format!("`{s}` does not match the pattern `{re}`"));
+            errors.push(
+                path.to_string(),
+                format!("`{s}` does not match the pattern `{re}`"),
+            );
         }
     }
     if let (Some(r), Some(n)) = (&c.range, v.as_f64()) {
@@ -152,11 +178,30 @@ fn check_constraint(c: &Constraint, v: &Value, path: &str, errors: &mut FieldErr
         }
     }
     if let Some(allowed) = &c.allowed {
-        let hit = allowed.iter().any(|a| a == v || matches!((a, v), (Value::String(a), other) if *a == other.to_string()));
+        let hit = allowed.iter().any(|a| enum_matches(a, v));
         if !hit {
-            let list: Vec<_> = allowed.iter().map(|a| a.as_str().map(str::to_string).unwrap_or_else(|| a.to_string())).collect();
-            errors.push(path.to_string(), format!("must be one of: {}", list.join(", ")));
+            let list: Vec<_> = allowed
+                .iter()
+                .map(|a| {
+                    a.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| a.to_string())
+                })
+                .collect();
+            errors.push(
+                path.to_string(),
+                format!("must be one of: {}", list.join(", ")),
+            );
         }
+    }
+}
+
+/// Synadia's format lists enum values as strings; `"1"` admits the number 1 and `"true"` the bool.
+fn enum_matches(allowed: &Value, v: &Value) -> bool {
+    match (allowed, v) {
+        (Value::String(a), Value::Number(n)) => a.parse::<f64>().ok() == n.as_f64(),
+        (Value::String(a), Value::Bool(b)) => a.parse::<bool>().ok() == Some(*b),
+        _ => allowed == v,
     }
 }
 

@@ -74,13 +74,25 @@ impl RuntimeManifest {
     pub(crate) fn validate(&self) -> FieldErrors {
         let mut errors = FieldErrors::default();
         if self.model_version != MODEL_VERSION {
-            errors.push("model_version", format!("must be \"{MODEL_VERSION}\", got \"{}\"", self.model_version));
+            errors.push(
+                "model_version",
+                format!(
+                    "must be \"{MODEL_VERSION}\", got \"{}\"",
+                    self.model_version
+                ),
+            );
         }
-        if crate::model::id::RuntimeRef::try_from(self.name.clone()).map(|r| r.version().is_some()).unwrap_or(true) {
+        if crate::model::id::RuntimeRef::try_from(self.name.clone())
+            .map(|r| r.version().is_some())
+            .unwrap_or(true)
+        {
             errors.push("name", "use 1 to 63 characters of a-z, 0-9, `_` and `-`");
         }
         if !is_semver(&self.version) {
-            errors.push("version", format!("`{}` is not a SemVer version like 1.2.3", self.version));
+            errors.push(
+                "version",
+                format!("`{}` is not a SemVer version like 1.2.3", self.version),
+            );
         }
         if self.author.name.trim().is_empty() {
             errors.push("author.name", "must not be empty");
@@ -100,7 +112,10 @@ impl RuntimeManifest {
 fn is_semver(v: &str) -> bool {
     let core = v.split(['-', '+']).next().unwrap_or("");
     let parts: Vec<_> = core.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -129,6 +144,15 @@ mod tests {
         )
         .unwrap();
         let paths: Vec<_> = m.validate().iter().map(|e| e.path.clone()).collect();
-        assert_eq!(paths, ["model_version", "name", "version", "author.name", "executable"]);
+        assert_eq!(
+            paths,
+            [
+                "model_version",
+                "name",
+                "version",
+                "author.name",
+                "executable"
+            ]
+        );
     }
 }

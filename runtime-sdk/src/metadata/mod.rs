@@ -8,7 +8,9 @@ pub mod manifest;
 pub mod secret_mask;
 
 pub use bundle::{MetadataError, RuntimeMetadata};
-pub use component_spec::{ComponentSpec, Constraint, FieldKind, FieldSpec, FieldType, Range, SpecKind, Status};
+pub use component_spec::{
+    ComponentSpec, Constraint, FieldKind, FieldSpec, FieldType, Range, SpecKind, Status,
+};
 pub use config_validator::validate_config;
 pub use manifest::{Author, RuntimeManifest};
 pub use secret_mask::{MASK, mask_connector, mask_fields};
@@ -18,27 +20,45 @@ use crate::validation::FieldErrors;
 
 /// Validates every component step of `config` against `metadata`; returns the config with
 /// component defaults filled in, or every error with its path.
-pub fn validate_connector(config: &ConnectorConfig, metadata: &RuntimeMetadata) -> Result<ConnectorConfig, FieldErrors> {
+pub fn validate_connector(
+    config: &ConnectorConfig,
+    metadata: &RuntimeMetadata,
+) -> Result<ConnectorConfig, FieldErrors> {
     let mut errors = FieldErrors::default();
     let mut out = config.clone();
     for (kind, step) in [
-        (crate::model::ComponentKind::Source, out.steps.source.as_mut()),
+        (
+            crate::model::ComponentKind::Source,
+            out.steps.source.as_mut(),
+        ),
         (crate::model::ComponentKind::Sink, out.steps.sink.as_mut()),
     ] {
         let Some(step) = step else { continue };
         let path = format!("steps.{}", kind.step_name());
         match metadata.component(kind, &step.kind) {
             None => {
-                let known: Vec<_> = metadata.components(kind).keys().map(String::as_str).collect();
+                let known: Vec<_> = metadata
+                    .components(kind)
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
                 errors.push(
                     format!("{path}.type"),
-                    format!("runtime `{}` has no {} `{}`; it offers: {}", metadata.runtime.name, kind.step_name(), step.kind, known.join(", ")),
+                    format!(
+                        "runtime `{}` has no {} `{}`; it offers: {}",
+                        metadata.runtime.name,
+                        kind.step_name(),
+                        step.kind,
+                        known.join(", ")
+                    ),
                 );
             }
-            Some(spec) => match validate_config(&spec.fields, &step.config, &format!("{path}.config")) {
-                Ok(filled) => step.config = filled,
-                Err(e) => errors.0.extend(e.0),
-            },
+            Some(spec) => {
+                match validate_config(&spec.fields, &step.config, &format!("{path}.config")) {
+                    Ok(filled) => step.config = filled,
+                    Err(e) => errors.0.extend(e.0),
+                }
+            }
         }
     }
     errors.into_result(out)

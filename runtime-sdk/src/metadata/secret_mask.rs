@@ -10,18 +10,31 @@ use crate::model::{ConnectorConfig, IggyConnection};
 pub const MASK: &str = "******";
 
 /// Names treated as secret when a component's definition is not known.
-const SECRET_NAME_HINTS: &[&str] = &["password", "token", "secret", "api_key", "apikey", "private_key", "credentials"];
+const SECRET_NAME_HINTS: &[&str] = &[
+    "password",
+    "token",
+    "secret",
+    "api_key",
+    "apikey",
+    "private_key",
+    "credentials",
+];
 
 /// Masks the fields declared `secret: true`, recursing into nested objects.
 pub fn mask_fields(fields: &[FieldSpec], config: &mut Map<String, Value>) {
     for f in fields {
-        let Some(v) = config.get_mut(&f.name) else { continue };
+        let Some(v) = config.get_mut(&f.name) else {
+            continue;
+        };
         if f.secret {
             *v = mask_value(v);
         } else if f.field_type == FieldType::Object && !f.fields.is_empty() {
             match v {
                 Value::Object(m) => mask_fields(&f.fields, m),
-                Value::Array(items) => items.iter_mut().filter_map(Value::as_object_mut).for_each(|m| mask_fields(&f.fields, m)),
+                Value::Array(items) => items
+                    .iter_mut()
+                    .filter_map(Value::as_object_mut)
+                    .for_each(|m| mask_fields(&f.fields, m)),
                 _ => {}
             }
         }
@@ -59,7 +72,10 @@ fn mask_iggy(conn: &mut Option<IggyConnection>) {
 
 /// A copy of `config` safe to show: component secrets (by the runtime's definitions when
 /// given, by name otherwise), Iggy passwords and tokens, and every `env` value masked.
-pub fn mask_connector(config: &ConnectorConfig, metadata: Option<&RuntimeMetadata>) -> ConnectorConfig {
+pub fn mask_connector(
+    config: &ConnectorConfig,
+    metadata: Option<&RuntimeMetadata>,
+) -> ConnectorConfig {
     let mut out = config.clone();
     let steps = &mut out.steps;
     for (kind, step) in [

@@ -8,14 +8,19 @@ use crate::validation::{FieldError, FieldErrors};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    #[error("the config argument is not valid base64 (standard alphabet): {0}; encode it with `base64 -w0 FILE`")]
+    #[error(
+        "the config argument is not valid base64 (standard alphabet): {0}; encode it with `base64 -w0 FILE`"
+    )]
     Base64(#[from] base64::DecodeError),
     #[error("the decoded config is not UTF-8 text; encode a YAML or JSON document")]
     Utf8,
     #[error("the document is empty; write a connector document with id, runtime and steps")]
     Empty,
     #[error("the document is not valid {format}: {message}")]
-    Syntax { format: &'static str, message: String },
+    Syntax {
+        format: &'static str,
+        message: String,
+    },
     #[error("invalid connector config:\n{0}")]
     Invalid(FieldErrors),
 }
@@ -65,7 +70,10 @@ pub fn from_value(value: Value) -> Result<ConnectorConfig, DecodeError> {
     let config: ConnectorConfig = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
-        DecodeError::Invalid(FieldErrors(vec![FieldError::new(path, e.into_inner().to_string())]))
+        DecodeError::Invalid(FieldErrors(vec![FieldError::new(
+            path,
+            e.into_inner().to_string(),
+        )]))
     })?;
     let errors = config.validate();
     errors.into_result(config).map_err(DecodeError::Invalid)

@@ -10,8 +10,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     if text == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("invalid duration `{text}` ({e}); write it like `500ms`, `10s` or `1m`"))
+    humantime::parse_duration(text).map_err(|e| {
+        format!("invalid duration `{text}` ({e}); write it like `500ms`, `10s` or `1m`")
+    })
 }
 
 /// Formats a duration the way [`parse`] reads it.
@@ -68,12 +69,20 @@ mod tests {
         assert_eq!(parse("5ms").unwrap(), Duration::from_millis(5));
         assert_eq!(parse("1m 30s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse("0").unwrap(), Duration::ZERO);
-        assert!(parse("ten seconds").unwrap_err().contains("invalid duration"));
+        assert!(
+            parse("ten seconds")
+                .unwrap_err()
+                .contains("invalid duration")
+        );
     }
 
     #[test]
     fn round_trips_through_format() {
-        for d in [Duration::ZERO, Duration::from_millis(5), Duration::from_secs(3600)] {
+        for d in [
+            Duration::ZERO,
+            Duration::from_millis(5),
+            Duration::from_secs(3600),
+        ] {
             assert_eq!(parse(&format(d)).unwrap(), d);
         }
     }

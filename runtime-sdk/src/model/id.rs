@@ -28,7 +28,8 @@ fn check_name(text: &str, what: &str) -> Result<(), String> {
         return Err(format!("{what} must not be empty"));
     };
     let ok_first = first.is_ascii_lowercase() || first.is_ascii_digit();
-    let ok_rest = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    let ok_rest =
+        chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if !ok_first || !ok_rest || text.len() > 63 {
         return Err(format!(
             "invalid {what} `{text}`: use 1 to 63 characters of a-z, 0-9, `_` and `-`, starting with a letter or digit"
@@ -85,8 +86,10 @@ impl TryFrom<String> for RuntimeRef {
     type Error = String;
     fn try_from(value: String) -> Result<Self, String> {
         let (name, version) = match value.split_once(':') {
-            Some((n, v)) if v.is_empty() => {
-                return Err(format!("runtime `{value}` has an empty version after `:`; write `{n}` or `{n}:1.2.3`"));
+            Some((n, "")) => {
+                return Err(format!(
+                    "runtime `{value}` has an empty version after `:`; write `{n}` or `{n}:1.2.3`"
+                ));
             }
             Some((n, v)) => (n, Some(v.to_string())),
             None => (value.as_str(), None),
@@ -123,7 +126,17 @@ mod tests {
         for ok in ["a", "cat-facts", "0_x", &"a".repeat(63)] {
             assert!(ConnectorId::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "Cat", "-a", "_a", "a/b", "../x", "a.b", "a b", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "Cat",
+            "-a",
+            "_a",
+            "a/b",
+            "../x",
+            "a.b",
+            "a b",
+            &"a".repeat(64),
+        ] {
             assert!(ConnectorId::parse(bad).is_err(), "{bad}");
         }
     }

@@ -46,7 +46,10 @@ impl IggyConnection {
             errors.push(format!("{path}.address"), format!("`{a}` is not host:port"));
         }
         if self.token.is_some() && (self.username.is_some() || self.password.is_some()) {
-            errors.push(path.to_string(), "give either token or username/password, not both");
+            errors.push(
+                path.to_string(),
+                "give either token or username/password, not both",
+            );
         }
     }
 }
@@ -143,7 +146,10 @@ fn check_name(value: &str, path: String, errors: &mut FieldErrors) {
 
 fn check_batch_length(value: u32, path: String, errors: &mut FieldErrors) {
     if value == 0 || value > MAX_BATCH_LENGTH {
-        errors.push(path, format!("must be between 1 and {MAX_BATCH_LENGTH}, got {value}"));
+        errors.push(
+            path,
+            format!("must be between 1 and {MAX_BATCH_LENGTH}, got {value}"),
+        );
     }
 }
 
@@ -151,7 +157,11 @@ impl ConsumerStep {
     pub(crate) fn validate(&self, path: &str, errors: &mut FieldErrors) {
         check_name(&self.stream, format!("{path}.stream"), errors);
         check_name(&self.topic, format!("{path}.topic"), errors);
-        check_name(&self.consumer_group, format!("{path}.consumer_group"), errors);
+        check_name(
+            &self.consumer_group,
+            format!("{path}.consumer_group"),
+            errors,
+        );
         check_batch_length(self.batch_length, format!("{path}.batch_length"), errors);
         if let Some(c) = &self.iggy {
             c.validate(&format!("{path}.iggy"), errors);
@@ -167,7 +177,10 @@ impl ProducerStep {
         if self.partitions == 0 || self.partitions > MAX_PARTITIONS {
             errors.push(
                 format!("{path}.partitions"),
-                format!("must be between 1 and {MAX_PARTITIONS}, got {}", self.partitions),
+                format!(
+                    "must be between 1 and {MAX_PARTITIONS}, got {}",
+                    self.partitions
+                ),
             );
         }
         if let Some(c) = &self.iggy {

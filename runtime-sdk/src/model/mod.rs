@@ -12,7 +12,9 @@ pub mod transform;
 pub use connector::ConnectorConfig;
 pub use decode::DecodeError;
 pub use id::{ConnectorId, RuntimeRef};
-pub use iggy_steps::{ConsumerStep, IggyConnection, IggyTls, Partitioning, ProducerStep, StartFrom};
+pub use iggy_steps::{
+    ConsumerStep, IggyConnection, IggyTls, Partitioning, ProducerStep, StartFrom,
+};
 pub use restart::{RestartConfig, RestartPolicy};
 pub use steps::{ComponentKind, ComponentStep, Direction, Input, Output, Steps};
 pub use transform::TransformStep;

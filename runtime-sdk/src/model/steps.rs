@@ -98,18 +98,31 @@ impl Steps {
 
     pub(crate) fn validate(&self, errors: &mut FieldErrors) {
         match (&self.source, &self.consumer) {
-            (Some(_), Some(_)) => errors.push("steps", "give exactly one of source or consumer, not both"),
-            (None, None) => errors.push("steps", "missing input: give exactly one of source or consumer"),
+            (Some(_), Some(_)) => {
+                errors.push("steps", "give exactly one of source or consumer, not both")
+            }
+            (None, None) => errors.push(
+                "steps",
+                "missing input: give exactly one of source or consumer",
+            ),
             _ => {}
         }
         match (&self.sink, &self.producer) {
-            (Some(_), Some(_)) => errors.push("steps", "give exactly one of sink or producer, not both"),
-            (None, None) => errors.push("steps", "missing output: give exactly one of sink or producer"),
+            (Some(_), Some(_)) => {
+                errors.push("steps", "give exactly one of sink or producer, not both")
+            }
+            (None, None) => errors.push(
+                "steps",
+                "missing output: give exactly one of sink or producer",
+            ),
             _ => {}
         }
         for (kind, step) in self.components() {
             if step.kind.trim().is_empty() {
-                errors.push(format!("steps.{}.type", kind.step_name()), "must name a component of the runtime");
+                errors.push(
+                    format!("steps.{}.type", kind.step_name()),
+                    "must name a component of the runtime",
+                );
             }
         }
         if let Some(c) = &self.consumer {

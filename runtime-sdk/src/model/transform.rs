@@ -79,7 +79,10 @@ fn non_empty(len: usize, path: &str, errors: &mut FieldErrors) {
 
 fn check_field_path(field: &str, path: &str, errors: &mut FieldErrors) {
     if field.is_empty() || field.split('.').any(str::is_empty) {
-        errors.push(path.to_string(), format!("`{field}` is not a field path like `a` or `a.b`"));
+        errors.push(
+            path.to_string(),
+            format!("`{field}` is not a field path like `a` or `a.b`"),
+        );
     }
 }
 
@@ -126,16 +129,26 @@ impl Condition {
     fn validate(&self, path: &str, errors: &mut FieldErrors) {
         match self {
             Self::Equals(f) => check_field_path(&f.field, &format!("{path}.equals.field"), errors),
-            Self::NotEquals(f) => check_field_path(&f.field, &format!("{path}.not_equals.field"), errors),
+            Self::NotEquals(f) => {
+                check_field_path(&f.field, &format!("{path}.not_equals.field"), errors)
+            }
             Self::Exists(f) => check_field_path(&f.field, &format!("{path}.exists.field"), errors),
             Self::Matches(f) => {
                 check_field_path(&f.field, &format!("{path}.matches.field"), errors);
                 check_regex(&f.regex, &format!("{path}.matches.regex"), errors);
             }
-            Self::GreaterThan(f) => check_field_path(&f.field, &format!("{path}.greater_than.field"), errors),
-            Self::LessThan(f) => check_field_path(&f.field, &format!("{path}.less_than.field"), errors),
+            Self::GreaterThan(f) => {
+                check_field_path(&f.field, &format!("{path}.greater_than.field"), errors)
+            }
+            Self::LessThan(f) => {
+                check_field_path(&f.field, &format!("{path}.less_than.field"), errors)
+            }
             Self::And(list) | Self::Or(list) => {
-                let op = if matches!(self, Self::And(_)) { "and" } else { "or" };
+                let op = if matches!(self, Self::And(_)) {
+                    "and"
+                } else {
+                    "or"
+                };
                 if list.is_empty() {
                     errors.push(format!("{path}.{op}"), "must hold at least one condition");
                 }

@@ -44,7 +44,13 @@ impl AgentHandle {
         });
     }
 
-    pub(crate) fn event(&self, level: EventLevel, name: &str, message: &str, fields: serde_json::Map<String, serde_json::Value>) {
+    pub(crate) fn event(
+        &self,
+        level: EventLevel,
+        name: &str,
+        message: &str,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) {
         let _ = self.tx.send(AgentMessage::Event {
             connector_id: self.identity.connector_id.clone(),
             instance_id: self.identity.instance_id.clone(),
@@ -65,7 +71,10 @@ pub(crate) fn spawn(
     stop: CancellationToken,
 ) -> (AgentHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let handle = AgentHandle { tx, identity: identity.clone() };
+    let handle = AgentHandle {
+        tx,
+        identity: identity.clone(),
+    };
     let task = tokio::spawn(run(socket, identity, metrics, interval, rx, stop));
     (handle, task)
 }
@@ -81,7 +90,11 @@ async fn run(
     let started = Instant::now();
     let mut seq = 0u64;
     let mut sink = Sink::new(socket);
-    let tick_every = if sink.socket.is_some() { interval } else { LOG_COUNTERS_EVERY };
+    let tick_every = if sink.socket.is_some() {
+        interval
+    } else {
+        LOG_COUNTERS_EVERY
+    };
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + tick_every, tick_every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let heartbeat = |seq: u64| AgentMessage::Heartbeat {
@@ -124,7 +137,11 @@ struct Sink {
 
 impl Sink {
     fn new(socket: Option<PathBuf>) -> Self {
-        Self { socket, stream: None, warned: false }
+        Self {
+            socket,
+            stream: None,
+            warned: false,
+        }
     }
 
     async fn send(&mut self, msg: &AgentMessage) {
@@ -161,7 +178,11 @@ impl Sink {
 fn log_message(msg: &AgentMessage) {
     match msg {
         AgentMessage::Ready { .. } => tracing::info!("ready"),
-        AgentMessage::Heartbeat { counters: c, last_error, .. } => tracing::info!(
+        AgentMessage::Heartbeat {
+            counters: c,
+            last_error,
+            ..
+        } => tracing::info!(
             messages_in = c.messages_in,
             messages_out = c.messages_out,
             messages_filtered = c.messages_filtered,
@@ -170,7 +191,12 @@ fn log_message(msg: &AgentMessage) {
             last_error = last_error.as_deref().unwrap_or(""),
             "counters"
         ),
-        AgentMessage::Event { level, name, message, .. } => match level {
+        AgentMessage::Event {
+            level,
+            name,
+            message,
+            ..
+        } => match level {
             EventLevel::Info => tracing::info!(event = %name, "{message}"),
             EventLevel::Warn => tracing::warn!(event = %name, "{message}"),
             EventLevel::Error => tracing::error!(event = %name, "{message}"),

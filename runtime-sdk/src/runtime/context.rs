@@ -58,6 +58,7 @@ impl Context {
 
     /// Records an event on the agent channel (or in the log without an agent).
     pub fn event(&self, level: EventLevel, name: &str, message: &str) {
-        self.agent.event(level, name, message, serde_json::Map::new());
+        self.agent
+            .event(level, name, message, serde_json::Map::new());
     }
 }

@@ -57,7 +57,11 @@ impl Metrics {
     }
 
     pub fn last_error(&self) -> Option<String> {
-        self.0.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.0
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn snapshot(&self) -> Counters {
@@ -71,7 +75,11 @@ impl Metrics {
             bytes_in: i.bytes_in.load(Relaxed),
             bytes_out: i.bytes_out.load(Relaxed),
             batches,
-            batch_latency_avg_us: i.latency_total_us.load(Relaxed).checked_div(batches).unwrap_or(0),
+            batch_latency_avg_us: i
+                .latency_total_us
+                .load(Relaxed)
+                .checked_div(batches)
+                .unwrap_or(0),
             batch_latency_max_us: i.latency_max_us.load(Relaxed),
         }
     }
@@ -91,8 +99,19 @@ mod tests {
         m.record_batch(Duration::from_micros(30));
         m.record_error("boom");
         let c = m.snapshot();
-        assert_eq!((c.messages_in, c.bytes_in, c.messages_out, c.messages_filtered), (3, 300, 2, 1));
-        assert_eq!((c.batches, c.batch_latency_avg_us, c.batch_latency_max_us), (2, 20, 30));
+        assert_eq!(
+            (
+                c.messages_in,
+                c.bytes_in,
+                c.messages_out,
+                c.messages_filtered
+            ),
+            (3, 300, 2, 1)
+        );
+        assert_eq!(
+            (c.batches, c.batch_latency_avg_us, c.batch_latency_max_us),
+            (2, 20, 30)
+        );
         assert_eq!(m.last_error().as_deref(), Some("boom"));
     }
 }

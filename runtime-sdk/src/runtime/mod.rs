@@ -17,7 +17,10 @@ pub use context::Context;
 pub use metrics::Metrics;
 pub use workload::{Workload, WorkloadError};
 
-use crate::contract::{CONTRACT_VERSION, Env, EnvError, ExitCode, Invocation, ProcessEnv, RuntimeSettings, invocation, secret_ref};
+use crate::contract::{
+    CONTRACT_VERSION, Env, EnvError, ExitCode, Invocation, ProcessEnv, RuntimeSettings, invocation,
+    secret_ref,
+};
 use crate::metadata::RuntimeMetadata;
 use crate::model::{ConnectorConfig, decode};
 use crate::validation::FieldErrors;
@@ -39,7 +42,11 @@ impl Runtime {
     pub fn from_env_source(env: &impl Env) -> Result<Self, EnvError> {
         let program = std::env::args()
             .next()
-            .and_then(|a| std::path::Path::new(&a).file_name().map(|n| n.to_string_lossy().into_owned()))
+            .and_then(|a| {
+                std::path::Path::new(&a)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
             .unwrap_or_else(|| "runtime".into());
         Ok(Self {
             settings: RuntimeSettings::from_env(env)?,
@@ -62,7 +69,11 @@ impl Runtime {
     }
 
     /// Runs with explicit arguments (after the program name) and returns the exit code.
-    pub fn launch_with_args<W: Workload, I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I, workload: W) -> ExitCode {
+    pub fn launch_with_args<W: Workload, I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        args: I,
+        workload: W,
+    ) -> ExitCode {
         if self.metadata.is_none() {
             self.metadata = workload.metadata().cloned().map(Arc::new);
         }
@@ -97,18 +108,28 @@ impl Runtime {
             println!("config of connector `{}` is valid", config.id);
             return ExitCode::Success;
         }
-        telemetry::init(&self.settings, workload.stdout_is_data(&config));
+        let service = self.identity().0;
+        let metrics = Metrics::default();
+        let stdout_is_data = workload.stdout_is_data(&config);
+        let _telemetry = telemetry::init(&self.settings, &service, stdout_is_data, &metrics);
         for name in &self.settings.unknown_vars {
             tracing::warn!(variable = %name, "unknown CONNECT_* variable ignored; see docs/runtime-contract.md for the ones a runtime reads");
         }
-        let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        {
             Ok(rt) => rt,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start the async runtime");
                 return ExitCode::Internal;
             }
         };
-        rt.block_on(self.run(config, workload))
+        let code = rt.block_on(self.run(config, workload, metrics));
+        // Stop the async runtime before the telemetry guard flushes with its blocking client.
+        drop(rt);
+        code
     }
 
     fn identity(&self) -> (String, String) {
@@ -121,10 +142,22 @@ impl Runtime {
     fn help(&self) -> String {
         let mut text = invocation::usage(&self.program);
         if let Some(m) = &self.metadata {
-            text.push_str(&format!("\n\n{} {}: {}", m.runtime.label, m.runtime.version, m.runtime.description.trim()));
+            text.push_str(&format!(
+                "\n\n{} {}: {}",
+                m.runtime.label,
+                m.runtime.version,
+                m.runtime.description.trim()
+            ));
             for (kind, list) in [("sources", &m.sources), ("sinks", &m.sinks)] {
                 let names: Vec<_> = list.keys().map(String::as_str).collect();
-                text.push_str(&format!("\n  {kind}: {}", if names.is_empty() { "none".into() } else { names.join(", ") }));
+                text.push_str(&format!(
+                    "\n  {kind}: {}",
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    }
+                ));
             }
         }
         text
@@ -137,27 +170,48 @@ impl Runtime {
         if let Some(expected) = &self.settings.connector_id
             && expected != config.id.as_str()
         {
-            errors.push("id", format!("the agent runs connector `{expected}` but the config is for `{}`", config.id));
+            errors.push(
+                "id",
+                format!(
+                    "the agent runs connector `{expected}` but the config is for `{}`",
+                    config.id
+                ),
+            );
         }
         let mut steps = serde_json::to_value(&config.steps).map_err(|e| e.to_string())?;
         secret_ref::resolve(&mut steps, "steps", &ProcessEnv, &mut errors);
         let mut config = ConnectorConfig {
-            steps: serde_json::from_value(steps).map_err(|e| format!("invalid connector config:\n{e}"))?,
+            steps: serde_json::from_value(steps)
+                .map_err(|e| format!("invalid connector config:\n{e}"))?,
             ..config
         };
         if let Some(m) = &self.metadata {
             if config.runtime.name() != m.runtime.name {
-                errors.push("runtime", format!("this is runtime `{}`, not `{}`", m.runtime.name, config.runtime.name()));
+                errors.push(
+                    "runtime",
+                    format!(
+                        "this is runtime `{}`, not `{}`",
+                        m.runtime.name,
+                        config.runtime.name()
+                    ),
+                );
             }
             match crate::metadata::validate_connector(&config, m) {
                 Ok(filled) => config = filled,
                 Err(e) => errors.0.extend(e.0),
             }
         }
-        errors.into_result(config).map_err(|e| format!("invalid connector config:\n{e}"))
+        errors
+            .into_result(config)
+            .map_err(|e| format!("invalid connector config:\n{e}"))
     }
 
-    async fn run<W: Workload>(self, config: ConnectorConfig, workload: W) -> ExitCode {
+    async fn run<W: Workload>(
+        self,
+        config: ConnectorConfig,
+        workload: W,
+        metrics: Metrics,
+    ) -> ExitCode {
         let cancel = CancellationToken::new();
         shutdown::on_signals(cancel.clone());
         let state_dir = self
@@ -170,7 +224,6 @@ impl Runtime {
             return ExitCode::Transient;
         }
         let (runtime, runtime_version) = self.identity();
-        let metrics = Metrics::default();
         let channel_stop = CancellationToken::new();
         let (agent, channel) = agent_channel::spawn(
             self.settings.agent_socket.clone(),
@@ -195,7 +248,8 @@ impl Runtime {
             agent,
         };
         tracing::info!(connector = %ctx.connector.id, instance = %ctx.settings.instance_id, "starting");
-        let mut work = tokio::spawn(workload.run(ctx));
+        let span = tracing::info_span!("connector", id = %ctx.connector.id, instance = %ctx.settings.instance_id);
+        let mut work = tokio::spawn(tracing::Instrument::instrument(workload.run(ctx), span));
         let result = tokio::select! {
             r = &mut work => r,
             _ = cancel.cancelled() => {
@@ -221,7 +275,11 @@ impl Runtime {
                 e.exit_code()
             }
             Err(join) => {
-                let message = if join.is_panic() { "the workload panicked" } else { "the workload was cancelled" };
+                let message = if join.is_panic() {
+                    "the workload panicked"
+                } else {
+                    "the workload was cancelled"
+                };
                 metrics.record_error(message);
                 tracing::error!("{message}");
                 ExitCode::Internal

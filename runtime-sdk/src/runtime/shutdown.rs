@@ -6,8 +6,13 @@ use tokio_util::sync::CancellationToken;
 use crate::contract::ExitCode;
 
 pub(crate) fn on_signals(cancel: CancellationToken) {
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        tracing::error!("cannot install signal handlers; SIGTERM will kill the runtime without a drain");
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!(
+            "cannot install signal handlers; SIGTERM will kill the runtime without a drain"
+        );
         return;
     };
     tokio::spawn(async move {

@@ -1,23 +1,166 @@
-//! Logging for runtimes: info and below to stdout, warnings and errors to stderr (or all to
-//! stderr when stdout carries data), as text or JSON.
+//! Logging, traces and metrics for runtimes: info and below to stdout, warnings and errors to
+//! stderr (or all to stderr when stdout carries data), as text or JSON; spans and the
+//! pipeline counters exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 
+use std::time::Duration;
+
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Level;
 use tracing_subscriber::fmt::writer::MakeWriterExt;
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::contract::{LogFormat, RuntimeSettings};
+use super::metrics::Metrics;
+use crate::contract::{Counters, LogFormat, RuntimeSettings};
+
+/// Flushes exported spans and metrics when dropped (at process exit, outside the async runtime).
+pub(crate) struct TelemetryGuard(Option<(SdkTracerProvider, SdkMeterProvider)>);
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some((traces, metrics)) = self.0.take() {
+            for result in [traces.shutdown(), metrics.shutdown()] {
+                if let Err(e) = result {
+                    eprintln!("warning: could not flush telemetry to the OTLP endpoint: {e}");
+                }
+            }
+        }
+    }
+}
 
 /// Installs the global subscriber; later calls (in-process tests) keep the first one.
-pub(crate) fn init(settings: &RuntimeSettings, stdout_is_data: bool) {
+/// Call it outside the async runtime: the OTLP exporters own blocking HTTP clients.
+pub(crate) fn init(
+    settings: &RuntimeSettings,
+    service: &str,
+    stdout_is_data: bool,
+    metrics: &Metrics,
+) -> TelemetryGuard {
     let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
     let stderr_only = std::io::stderr;
-    let split = std::io::stderr.with_max_level(Level::WARN).or_else(std::io::stdout);
-    let layer: Box<dyn Layer<Registry> + Send + Sync> = match (settings.log_format, stdout_is_data) {
-        (LogFormat::Text, false) => tracing_subscriber::fmt::layer().with_ansi(false).with_writer(split).boxed(),
-        (LogFormat::Text, true) => tracing_subscriber::fmt::layer().with_ansi(false).with_writer(stderr_only).boxed(),
-        (LogFormat::Json, false) => tracing_subscriber::fmt::layer().json().with_writer(split).boxed(),
-        (LogFormat::Json, true) => tracing_subscriber::fmt::layer().json().with_writer(stderr_only).boxed(),
+    let split = std::io::stderr
+        .with_max_level(Level::WARN)
+        .or_else(std::io::stdout);
+    let fmt: Box<dyn Layer<Registry> + Send + Sync> = match (settings.log_format, stdout_is_data) {
+        (LogFormat::Text, false) => tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(split)
+            .boxed(),
+        (LogFormat::Text, true) => tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(stderr_only)
+            .boxed(),
+        (LogFormat::Json, false) => tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(split)
+            .boxed(),
+        (LogFormat::Json, true) => tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(stderr_only)
+            .boxed(),
     };
-    let _ = tracing_subscriber::registry().with(layer.with_filter(filter)).try_init();
+    let service = settings.otel_service_name.as_deref().unwrap_or(service);
+    let exported = settings
+        .otel_endpoint
+        .as_deref()
+        .map(|e| otlp(e, service, settings.heartbeat_interval, metrics));
+    let (otel, providers) = match exported {
+        Some(Ok((traces, meters))) => {
+            let tracer = traces.tracer("connect-runtime");
+            (
+                Some(tracing_opentelemetry::layer().with_tracer(tracer).boxed()),
+                Some((traces, meters)),
+            )
+        }
+        Some(Err(e)) => {
+            eprintln!("warning: OTLP export disabled: {e}");
+            (None, None)
+        }
+        None => (None, None),
+    };
+    let layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> =
+        [Some(fmt), otel].into_iter().flatten().collect();
+    let _ = tracing_subscriber::registry()
+        .with(layers.with_filter(filter))
+        .try_init();
+    TelemetryGuard(providers)
+}
+
+fn otlp(
+    endpoint: &str,
+    service: &str,
+    interval: Duration,
+    metrics: &Metrics,
+) -> Result<(SdkTracerProvider, SdkMeterProvider), opentelemetry_otlp::ExporterBuildError> {
+    let base = endpoint.trim_end_matches('/');
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(service.to_string())
+        .build();
+    let spans = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{base}/v1/traces"))
+        .build()?;
+    let traces = SdkTracerProvider::builder()
+        .with_batch_exporter(spans)
+        .with_resource(resource.clone())
+        .build();
+    let exporter = opentelemetry_otlp::MetricExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{base}/v1/metrics"))
+        .build()?;
+    let reader = PeriodicReader::builder(exporter)
+        .with_interval(interval)
+        .build();
+    let meters = SdkMeterProvider::builder()
+        .with_reader(reader)
+        .with_resource(resource)
+        .build();
+    register_counters(&meters, metrics);
+    Ok((traces, meters))
+}
+
+/// Reads one counter out of a snapshot.
+type CounterField = fn(&Counters) -> u64;
+
+/// The pipeline counters as observable OTel counters (`connect.messages.in`, …), read from the
+/// same atomics the heartbeat reports.
+fn register_counters(provider: &SdkMeterProvider, metrics: &Metrics) {
+    let meter = provider.meter("connect-runtime");
+    let counters: [(&str, &str, CounterField); 7] = [
+        ("connect.messages.in", "messages read from the input", |c| {
+            c.messages_in
+        }),
+        (
+            "connect.messages.out",
+            "messages confirmed by the output",
+            |c| c.messages_out,
+        ),
+        (
+            "connect.messages.filtered",
+            "messages dropped by filters",
+            |c| c.messages_filtered,
+        ),
+        (
+            "connect.messages.failed",
+            "messages that failed a transform",
+            |c| c.messages_failed,
+        ),
+        ("connect.bytes.in", "payload bytes read", |c| c.bytes_in),
+        ("connect.bytes.out", "payload bytes confirmed", |c| {
+            c.bytes_out
+        }),
+        ("connect.batches", "batches confirmed", |c| c.batches),
+    ];
+    for (name, description, read) in counters {
+        let metrics = metrics.clone();
+        let _ = meter
+            .u64_observable_counter(name)
+            .with_description(description)
+            .with_callback(move |observer| observer.observe(read(&metrics.snapshot()), &[]))
+            .build();
+    }
 }

@@ -1,0 +1,16 @@
+//! The pipeline: the component registry a runtime launches, and the driver that moves batches
+//! from `source|consumer` through the transform chain to `sink|producer`, at least once.
+
+mod batching;
+mod driver;
+mod reader;
+mod registry;
+mod retry;
+mod writer;
+
+pub use batching::{CHANNEL_BATCHES, COMMIT_INTERVAL, DEFAULT_BATCH_LENGTH, DEFAULT_LINGER};
+pub use registry::Components;
+pub use retry::{DEFAULT_ATTEMPTS, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, RetryPolicy};
+
+#[cfg(test)]
+mod tests;
