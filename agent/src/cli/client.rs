@@ -1,7 +1,6 @@
 //! The HTTP client of the CLI: the agent's URL and API key, JSON in and out, and the API's
 //! error body turned into a [`CliError`].
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -17,30 +16,21 @@ pub struct Client {
 }
 
 impl Client {
+    /// Plain HTTP only: reqwest is built without TLS so the runtimes' OTLP client (the same
+    /// reqwest) needs no crypto provider; a TLS agent is refused here with what to do.
     pub fn new(
         url: &str,
         api_key: Option<String>,
-        ca_file: Option<&PathBuf>,
         timeout: Option<Duration>,
     ) -> Result<Self, CliError> {
-        // One TLS stack: rustls with ring.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = Http::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5));
-        if let Some(path) = ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                CliError::Usage(format!("cannot read --ca-file {}: {e}", path.display()))
-            })?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-                CliError::Usage(format!(
-                    "--ca-file {} is not a PEM certificate: {e}",
-                    path.display()
-                ))
-            })?;
-            builder = builder.add_root_certificate(cert);
+        if url.starts_with("https://") {
+            return Err(CliError::Usage(format!(
+                "{url}: the CLI talks plain HTTP; give it an http:// address of the agent (e.g. [http] on 127.0.0.1 without TLS, or a local proxy)"
+            )));
         }
-        let http = builder
+        let http = Http::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| CliError::Other(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Self {

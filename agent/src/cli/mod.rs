@@ -32,9 +32,6 @@ pub struct ClientArgs {
     /// The agent's `[http] api_key`.
     #[arg(long, global = true, env = "CONNECT_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
-    /// A PEM CA certificate to trust for an https URL (e.g. the agent's self-signed certificate).
-    #[arg(long, global = true, env = "CONNECT_AGENT_CA_FILE")]
-    pub ca_file: Option<PathBuf>,
     /// Output: a table for people, json or yaml for scripts.
     #[arg(long, short = 'o', global = true, value_enum, default_value = "table")]
     pub output: Format,
@@ -45,7 +42,6 @@ impl ClientArgs {
         Client::new(
             &self.url,
             self.api_key.clone(),
-            self.ca_file.as_ref(),
             Some(std::time::Duration::from_secs(30)),
         )
     }

@@ -69,7 +69,6 @@ fields:
 impl ApiAgent {
     /// Writes the config (`extra` TOML is appended to `[http]`) and the `apirt` runtime.
     pub fn new(http_extra: &str) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::Builder::new()
             .prefix("api")
             .tempdir_in("/tmp")
@@ -133,7 +132,7 @@ address = "127.0.0.1:0"
             config,
             child: None,
             url: String::new(),
-            http: client(None),
+            http: client(),
             key,
         }
     }
@@ -308,13 +307,11 @@ impl Drop for ApiAgent {
     }
 }
 
-pub fn client(ca_pem: Option<&[u8]>) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut b = Client::builder().timeout(WAIT);
-    if let Some(pem) = ca_pem {
-        b = b.add_root_certificate(reqwest::Certificate::from_pem(pem).expect("CA pem"));
-    }
-    b.build().expect("http client")
+pub fn client() -> Client {
+    Client::builder()
+        .timeout(WAIT)
+        .build()
+        .expect("http client")
 }
 
 /// Asserts the status (with the body in the message) and parses JSON.
