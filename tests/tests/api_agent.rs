@@ -325,3 +325,57 @@ fn deleting_a_config_dir_connector_hides_it_until_its_file_changes() {
     agent.post_json("/connectors/filed/start", "", 202);
     agent.wait_state("filed", "running");
 }
+
+#[test]
+fn every_documented_route_is_served() {
+    let mut agent = ApiAgent::new("");
+    agent.start();
+    let sink = "id: out\nruntime: apirt\nenabled: false\nsteps:\n  consumer: { stream: s, topic: t, consumer_group: g }\n  sink: { type: discard }\n";
+    let source = "id: in\nruntime: apirt\nenabled: false\nsteps:\n  source: { type: behave }\n  producer: { stream: s, topic: t }\n";
+    agent.post_json("/connectors", sink, 201);
+    agent.post_json("/connectors", source, 201);
+    let doc = agent.get_json("/openapi.json", 200);
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let concrete = path
+            .replace("{id}", "out")
+            .replace("{version}", "1")
+            .replace("{name}", "apirt")
+            .replace(
+                "{key}",
+                if path.starts_with("/sinks") {
+                    "out"
+                } else {
+                    "in"
+                },
+            )
+            .replace(
+                "{component}",
+                if path.contains("/sources/") {
+                    "behave"
+                } else {
+                    "discard"
+                },
+            );
+        for method in ops.as_object().unwrap().keys() {
+            if method == "delete" {
+                continue; // covered by the connector tests; it would remove the fixture
+            }
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = agent
+                .http
+                .request(m, format!("{}{concrete}", agent.url))
+                .send()
+                .unwrap();
+            let status = r.status().as_u16();
+            let text = r.text().unwrap_or_default();
+            assert!(
+                status != 405 && !text.contains("no such endpoint"),
+                "{method} {path} ({concrete}) is documented but not served: {status} {text}"
+            );
+            assert!(status < 500, "{method} {concrete}: {status} {text}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} routes checked");
+}
