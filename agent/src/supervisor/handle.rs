@@ -12,10 +12,11 @@ use connect_runtime_sdk::contract::Counters;
 use connect_runtime_sdk::contract::env::vars;
 use nix::sys::signal::Signal;
 use serde::Serialize;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::Registry;
+use super::changes::Changes;
 use super::child::{ChildEnv, LaunchSpec};
 use super::launch::prepare;
 use super::slot::{Command, Slot};
@@ -101,7 +102,7 @@ struct Inner {
     registry: Arc<Registry>,
     sup: Arc<Supervision>,
     limits: CaptureLimits,
-    changed: Arc<Notify>,
+    changed: Arc<Changes>,
     store: tokio::sync::Mutex<Store>,
     runtimes: RwLock<Arc<RuntimeRegistry>>,
     tasks: Mutex<JoinSet<()>>,
@@ -121,7 +122,7 @@ impl Agent {
         let store = Store::open(&state)?;
         let socket = config.socket_path();
         let listener = crate::channel::bind(&socket)?;
-        let changed = Arc::new(Notify::new());
+        let changed = Arc::new(Changes::new());
         let registry: Arc<Registry> = Arc::default();
         let sup = Arc::new(Supervision {
             env: Arc::new(child_env(&config, &socket)),
@@ -160,6 +161,12 @@ impl Agent {
         let report = agent.reload().await?;
         agent.restore_api_connectors().await;
         Ok((agent, report))
+    }
+
+    /// A counter that moves whenever any connector's status changes: wait on it with
+    /// `changed()` instead of polling (long polls, server-sent events).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.changed.subscribe()
     }
 
     pub fn config(&self) -> &AgentConfig {
@@ -454,7 +461,7 @@ impl Agent {
         if let Some(slot) = slot {
             slot.send(Command::Remove);
         }
-        self.inner.changed.notify_one();
+        self.inner.changed.bump();
         Ok(())
     }
 
@@ -608,7 +615,7 @@ impl Agent {
         if dirty {
             store.save()?;
         }
-        self.inner.changed.notify_one();
+        self.inner.changed.bump();
         Ok(report)
     }
 
@@ -715,7 +722,7 @@ impl Agent {
         if let Some(old) = old {
             old.send(Command::Remove);
         }
-        self.inner.changed.notify_one();
+        self.inner.changed.bump();
     }
 
     fn new_slot(
