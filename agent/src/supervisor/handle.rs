@@ -208,6 +208,15 @@ impl Agent {
         self.slot(id).map(|s| s.capture(stream).tail.last(n))
     }
 
+    /// The last `n` lines of a stream from its log files (any `n`, slower than [`Self::logs`]).
+    pub fn read_log(&self, id: &str, stream: Stream, n: usize) -> std::io::Result<Vec<String>> {
+        crate::logs::reader::last_lines(
+            &self.log_file(id, stream),
+            self.inner.config.logs.files_kept,
+            n,
+        )
+    }
+
     /// The current log file of a stream (rotated ones carry `.1`, `.2`, … after it).
     pub fn log_file(&self, id: &str, stream: Stream) -> PathBuf {
         self.inner
