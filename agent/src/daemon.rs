@@ -87,12 +87,25 @@ pub fn print_status(flag: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
             path.display()
         )
     })?;
-    if json {
-        println!("{text}");
-        return Ok(());
-    }
     let doc: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a status document", path.display()))?;
+    if json {
+        println!("{text}");
+    } else {
+        print_table(&doc);
+    }
+    // A file left by an agent that is gone is not a healthy agent (a container health check).
+    let pid = doc["agent_pid"].as_u64().unwrap_or(0);
+    if pid == 0 || !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        anyhow::bail!(
+            "the agent (pid {pid}) that wrote {} is not running",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn print_table(doc: &serde_json::Value) {
     println!(
         "{:<32} {:<10} {:>8} {:>8} {:>7}  ERROR",
         "CONNECTOR", "STATE", "VERSION", "RESTARTS", "PID"
@@ -113,7 +126,6 @@ pub fn print_status(flag: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
             c["error"].as_str().unwrap_or("")
         );
     }
-    Ok(())
 }
 
 fn init_tracing(level: &str) {

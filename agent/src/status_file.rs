@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::Notify;
 
-use crate::supervisor::{ConnectorStatus, Registry};
+use crate::supervisor::{Changes, ConnectorStatus, Registry};
 
 pub(crate) const FILE: &str = "status.json";
 const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -43,7 +42,7 @@ pub(crate) fn write(path: &Path, registry: &Registry) {
     }
 }
 
-pub(crate) async fn run(path: PathBuf, registry: Arc<Registry>, changed: Arc<Notify>) {
+pub(crate) async fn run(path: PathBuf, registry: Arc<Registry>, changed: Arc<Changes>) {
     loop {
         changed.notified().await;
         tokio::time::sleep(DEBOUNCE).await;

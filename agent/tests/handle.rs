@@ -2,7 +2,7 @@
 //! create, validate, versions, stop, delete, metrics, and state across an agent restart.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use connect_agent::config::AgentConfig;
 use connect_agent::logs::Stream;
@@ -40,13 +40,15 @@ fn doc(id: &str, mode: &str, extra: &str) -> String {
     )
 }
 
+/// Waits on the handle's change counter (no polling) until `pred` holds for `id`.
 async fn wait(
     agent: &Agent,
     id: &str,
     what: &str,
     pred: impl Fn(&ConnectorStatus) -> bool,
 ) -> ConnectorStatus {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut changes = agent.subscribe();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let s = agent.get(id);
         if let Some(s) = &s
@@ -54,11 +56,11 @@ async fn wait(
         {
             return s.clone();
         }
+        let changed = tokio::time::timeout_at(deadline, changes.changed()).await;
         assert!(
-            Instant::now() < deadline,
+            matches!(changed, Ok(Ok(()))),
             "timed out waiting for {id} to be {what}: {s:#?}"
         );
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

@@ -20,6 +20,19 @@ fn sigterm_stops_every_child_and_exits_zero() {
         .iter()
         .map(|id| pid_of(&agent.wait_state(id, "running")))
         .collect();
+    let agent_status = |agent: &AgentProcess| {
+        std::process::Command::new(connect_tests::workspace_bin("connect-agent"))
+            .args(["status", "--config"])
+            .arg(&agent.config)
+            .output()
+            .unwrap()
+    };
+    let live = agent_status(&agent);
+    let table = String::from_utf8_lossy(&live.stdout);
+    assert!(
+        live.status.success() && table.contains("running"),
+        "{table}"
+    );
     let t = Instant::now();
     agent.signal(Signal::SIGTERM);
     let status = agent.wait_exit(Duration::from_secs(5));
@@ -32,6 +45,12 @@ fn sigterm_stops_every_child_and_exits_zero() {
     for pid in pids {
         assert!(gone(pid), "runtime {pid} survived the agent");
     }
+    let after = agent_status(&agent);
+    assert!(
+        !after.status.success(),
+        "status must fail once the agent is gone"
+    );
+    assert!(String::from_utf8_lossy(&after.stderr).contains("is not running"));
     let doc = agent.status().unwrap();
     assert!(
         doc["connectors"]

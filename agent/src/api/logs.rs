@@ -22,8 +22,6 @@ const DEFAULT_TAIL: usize = 100;
 const MAX_TAIL: usize = 10_000;
 /// How often a followed file is checked for new output.
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
-/// Most bytes read from the end of a log file for a tail.
-const TAIL_WINDOW: u64 = 8 * 1024 * 1024;
 
 pub(crate) async fn logs(
     State(agent): State<Agent>,
@@ -60,7 +58,7 @@ pub(crate) async fn logs(
         .ok_or_else(|| ApiError::connector_not_found(&id))?;
     let path = agent.log_file(&id, stream);
     let lines = if memory.len() < tail {
-        file_tail(&path, tail).unwrap_or(memory)
+        agent.read_log(&id, stream, tail).unwrap_or(memory)
     } else {
         memory
     };
@@ -74,27 +72,6 @@ pub(crate) async fn logs(
     let sse =
         Sse::new(first.chain(follow_file(agent, id, path, start))).keep_alive(KeepAlive::default());
     Ok(sse.into_response())
-}
-
-/// The last `n` lines of the file (within its last [`TAIL_WINDOW`] bytes).
-fn file_tail(path: &std::path::Path, n: usize) -> Option<Vec<String>> {
-    let mut f = std::fs::File::open(path).ok()?;
-    let len = f.metadata().ok()?.len();
-    let from = len.saturating_sub(TAIL_WINDOW);
-    f.seek(SeekFrom::Start(from)).ok()?;
-    let mut buf = Vec::new();
-    f.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf);
-    let mut lines: Vec<&str> = text.lines().collect();
-    if from > 0 && !lines.is_empty() {
-        lines.remove(0); // cut in the middle
-    }
-    Some(
-        lines[lines.len().saturating_sub(n)..]
-            .iter()
-            .map(|l| l.to_string())
-            .collect(),
-    )
 }
 
 struct Follow {

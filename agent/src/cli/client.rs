@@ -16,8 +16,7 @@ pub struct Client {
 }
 
 impl Client {
-    /// Plain HTTP only: reqwest is built without TLS so the runtimes' OTLP client (the same
-    /// reqwest) needs no crypto provider; a TLS agent is refused here with what to do.
+    /// Plain HTTP only; a TLS agent is refused here with what to do.
     pub fn new(
         url: &str,
         api_key: Option<String>,

@@ -2,6 +2,7 @@
 //! connector and stream, with the last lines kept in memory.
 
 mod capture;
+pub mod reader;
 mod rotating;
 mod tail;
 

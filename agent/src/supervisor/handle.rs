@@ -12,10 +12,11 @@ use connect_runtime_sdk::contract::Counters;
 use connect_runtime_sdk::contract::env::vars;
 use nix::sys::signal::Signal;
 use serde::Serialize;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::Registry;
+use super::changes::Changes;
 use super::child::{ChildEnv, LaunchSpec};
 use super::launch::prepare;
 use super::slot::{Command, Slot};
@@ -104,7 +105,7 @@ struct Inner {
     registry: Arc<Registry>,
     sup: Arc<Supervision>,
     limits: CaptureLimits,
-    changed: Arc<Notify>,
+    changed: Arc<Changes>,
     store: tokio::sync::Mutex<Store>,
     runtimes: RwLock<Arc<RuntimeRegistry>>,
     tasks: Mutex<JoinSet<()>>,
@@ -124,7 +125,7 @@ impl Agent {
         let store = Store::open(&state)?;
         let socket = config.socket_path();
         let listener = crate::channel::bind(&socket)?;
-        let changed = Arc::new(Notify::new());
+        let changed = Arc::new(Changes::new());
         let registry: Arc<Registry> = Arc::default();
         let sup = Arc::new(Supervision {
             env: Arc::new(child_env(&config, &socket)),
@@ -165,6 +166,12 @@ impl Agent {
         Ok((agent, report))
     }
 
+    /// A counter that moves whenever any connector's status changes: wait on it with
+    /// `changed()` instead of polling (long polls, server-sent events).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.changed.subscribe()
+    }
+
     pub fn config(&self) -> &AgentConfig {
         &self.inner.config
     }
@@ -202,6 +209,15 @@ impl Agent {
     /// The last `n` lines of a stream kept in memory.
     pub fn logs(&self, id: &str, stream: Stream, n: usize) -> Option<Vec<String>> {
         self.slot(id).map(|s| s.capture(stream).tail.last(n))
+    }
+
+    /// The last `n` lines of a stream from its log files (any `n`, slower than [`Self::logs`]).
+    pub fn read_log(&self, id: &str, stream: Stream, n: usize) -> std::io::Result<Vec<String>> {
+        crate::logs::reader::last_lines(
+            &self.log_file(id, stream),
+            self.inner.config.logs.files_kept,
+            n,
+        )
     }
 
     /// The current log file of a stream (rotated ones carry `.1`, `.2`, … after it).
@@ -457,7 +473,7 @@ impl Agent {
         if let Some(slot) = slot {
             slot.send(Command::Remove);
         }
-        self.inner.changed.notify_one();
+        self.inner.changed.bump();
         Ok(())
     }
 
@@ -611,7 +627,7 @@ impl Agent {
         if dirty {
             store.save()?;
         }
-        self.inner.changed.notify_one();
+        self.inner.changed.bump();
         Ok(report)
     }
 
@@ -718,7 +734,7 @@ impl Agent {
         if let Some(old) = old {
             old.send(Command::Remove);
         }
-        self.inner.changed.notify_one();
+        self.inner.changed.bump();
     }
 
     fn new_slot(

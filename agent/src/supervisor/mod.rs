@@ -2,6 +2,7 @@
 //! handle that an HTTP API or the daemon's signal handler drives.
 
 mod backoff;
+mod changes;
 mod child;
 mod handle;
 mod launch;
@@ -14,6 +15,7 @@ mod task;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+pub(crate) use changes::Changes;
 pub use handle::api_ops::RecordSummary;
 pub use handle::{Agent, AgentError, ConnectorMetrics, ReloadReport, Totals};
 pub use status::{ConnectorStatus, HeartbeatInfo, State};

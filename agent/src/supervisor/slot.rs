@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use connect_runtime_sdk::contract::AgentMessage;
 use nix::sys::signal::Signal;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
+use super::changes::Changes;
 use super::child::LaunchSpec;
 use super::status::{ConnectorStatus, HeartbeatInfo};
 use crate::logs::{Stream, StreamCapture};
@@ -39,7 +40,7 @@ pub(crate) struct Slot {
     pub(crate) stderr: Mutex<StreamCapture>,
     pub(crate) commands: Option<mpsc::UnboundedSender<Command>>,
     pub(crate) events: Option<mpsc::Sender<ChannelEvent>>,
-    changed: Arc<Notify>,
+    changed: Arc<Changes>,
 }
 
 impl Slot {
@@ -49,7 +50,7 @@ impl Slot {
         stderr: StreamCapture,
         commands: Option<mpsc::UnboundedSender<Command>>,
         events: Option<mpsc::Sender<ChannelEvent>>,
-        changed: Arc<Notify>,
+        changed: Arc<Changes>,
     ) -> Self {
         Self {
             status: Mutex::new(status),
@@ -72,7 +73,7 @@ impl Slot {
     /// Changes the status and tells the status file writer.
     pub(crate) fn update(&self, f: impl FnOnce(&mut ConnectorStatus)) {
         f(&mut self.lock());
-        self.changed.notify_one();
+        self.changed.bump();
     }
 
     pub(crate) fn capture(&self, stream: Stream) -> MutexGuard<'_, StreamCapture> {

@@ -1,0 +1,51 @@
+//! The `essentials` runtime: the generate, http and file sources and the stdout, file and http
+//! sinks, registered with the SDK and launched under the runtime contract.
+
+mod backoff;
+#[cfg(test)]
+mod config_drift;
+mod http_common;
+mod line_format;
+mod metadata;
+mod sinks;
+mod sources;
+
+use connect_runtime_sdk::{Components, ExitCode, Runtime};
+
+/// Every component of the runtime, by the type name connector documents use.
+fn components() -> Components {
+    Components::new(metadata::load())
+        .source("generate", sources::generate::Generate::from_context)
+        .source("http", sources::http::HttpPoll::from_context)
+        .source("file", sources::file::FileFollow::from_context)
+        .sink_on_stdout("stdout", sinks::stdout::Stdout::from_context)
+        .sink("file", sinks::file::FileSink::from_context)
+        .sink("http", sinks::http::HttpSink::from_context)
+}
+
+fn main() {
+    match Runtime::from_env() {
+        Ok(runtime) => runtime.launch(components()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(ExitCode::BadEnvironment.code());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn registered_components_match_the_definitions() {
+        assert_eq!(super::components().mismatches(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_manifest_version_is_the_crate_version() {
+        let manifest = super::metadata::load().runtime;
+        assert_eq!(
+            (manifest.name.as_str(), manifest.version.as_str()),
+            ("essentials", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
