@@ -103,6 +103,10 @@ fn invalid_files_are_reported_and_the_others_still_run() {
     agent.start();
     agent.wait_state("fine", "running");
     let typo = agent.wait_state("typo", "failed");
+    assert!(
+        typo.get("started_at_ms").is_none(),
+        "an invalid config was spawned: {typo:#?}"
+    );
     let e = typo["error"].as_str().unwrap();
     assert!(
         e.contains("typo.yml") && e.contains("steps.source.config.mode"),
