@@ -1,2 +1,63 @@
-//! The connect agent binary.
-fn main() {}
+//! The connect agent binary: `connect-agent start` runs the daemon; `status` reads its view.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use connect_agent::{cli, daemon};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "connect-agent",
+    version,
+    about = "Supervises connect connector runtimes"
+)]
+struct Cli {
+    #[command(flatten)]
+    client: cli::ClientArgs,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the agent: supervise every connector of the config dir until SIGTERM/SIGINT.
+    Start {
+        /// The agent's TOML config (default: $CONNECT_CONFIG_PATH, then .connect/agent.toml, then built-in defaults).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Print the agent's numbers and every connector, from its API (with --config: from the
+    /// status file the agent writes, no API needed).
+    Status {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Print the raw JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    #[command(flatten)]
+    Client(cli::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Start { config } => daemon::run(config),
+        Cmd::Status {
+            config: None,
+            json: false,
+        } => return cli::status(&cli.client),
+        Cmd::Status { config, json } => daemon::print_status(config, json),
+        Cmd::Client(command) => {
+            return cli::run(command, &cli.client, <Cli as clap::CommandFactory>::command);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

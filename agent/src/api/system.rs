@@ -1,0 +1,54 @@
+//! Agent-wide endpoints: welcome, liveness, readiness, stats, reload and the OpenAPI document.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::error::ApiError;
+use crate::supervisor::Agent;
+
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub(crate) async fn welcome() -> Response {
+    Json(json!({ "name": "connect-agent", "version": VERSION, "message": "connect agent API; the endpoints are described at /openapi.json" })).into_response()
+}
+
+pub(crate) async fn health() -> Response {
+    Json(json!({ "status": "healthy" })).into_response()
+}
+
+/// Ready when the config was loaded (the agent runs) and the state dir is writable.
+pub(crate) async fn ready(State(agent): State<Agent>) -> Response {
+    let state = &agent.config().state.path;
+    match nix::unistd::access(state, nix::unistd::AccessFlags::W_OK) {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(e) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            format!(
+                "the state dir {} is not writable ({e}); fix its permissions or [state] path",
+                state.display()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+pub(crate) async fn stats(State(agent): State<Agent>) -> Response {
+    let totals = agent.totals();
+    Json(
+        json!({ "version": VERSION, "runtimes": agent.runtimes().all().count(), "totals": totals }),
+    )
+    .into_response()
+}
+
+pub(crate) async fn reload(State(agent): State<Agent>) -> Result<Response, ApiError> {
+    let report = agent.reload().await?;
+    Ok(Json(report).into_response())
+}
+
+pub(crate) async fn openapi() -> Response {
+    Json(super::openapi::document()).into_response()
+}

@@ -1,0 +1,115 @@
+//! The agent side of the agent channel: a Unix socket every runtime connects to, sending
+//! newline-delimited JSON (`ready`, `heartbeat`, `event`) routed to its connector by id.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use connect_runtime_sdk::contract::AgentMessage;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use crate::supervisor::Registry;
+
+/// Longest accepted line; a runtime sending more is cut off.
+const MAX_LINE: u64 = 64 * 1024;
+/// `sun_path` holds 108 bytes including the terminating NUL.
+const MAX_SOCKET_PATH: usize = 107;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error(
+        "agent socket path {0} is longer than {MAX_SOCKET_PATH} bytes; set [supervisor] socket to a shorter path"
+    )]
+    PathTooLong(PathBuf),
+    #[error(
+        "cannot listen on agent socket {path}: {source}; is another agent using the same [state] path?"
+    )]
+    Bind {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Binds the socket, replacing a stale file left by an agent that was killed.
+pub fn bind(path: &Path) -> Result<UnixListener, ChannelError> {
+    if path.as_os_str().len() > MAX_SOCKET_PATH {
+        return Err(ChannelError::PathTooLong(path.to_path_buf()));
+    }
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(ChannelError::Bind {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                "a live agent answers on it",
+            ),
+        });
+    }
+    let _ = std::fs::remove_file(path);
+    UnixListener::bind(path).map_err(|source| ChannelError::Bind {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+pub async fn serve(listener: UnixListener, registry: Arc<Registry>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                tokio::spawn(connection(stream, registry.clone()));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "agent socket accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+async fn connection(stream: UnixStream, registry: Arc<Registry>) {
+    let mut reader = BufReader::with_capacity(4096, stream);
+    let mut line = Vec::with_capacity(512);
+    loop {
+        line.clear();
+        match (&mut reader)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut line)
+            .await
+        {
+            Ok(0) | Err(_) => return,
+            Ok(_) if line.last() != Some(&b'\n') => {
+                tracing::warn!(
+                    "agent channel: a line longer than {MAX_LINE} bytes or cut short; closing the connection"
+                );
+                return;
+            }
+            Ok(_) => {}
+        }
+        let Ok(text) = std::str::from_utf8(&line) else {
+            continue;
+        };
+        let message = match AgentMessage::from_line(text.trim_end()) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(error = %e, "agent channel: ignoring a line that is not a contract message");
+                continue;
+            }
+        };
+        let id = match &message {
+            AgentMessage::Ready { connector_id, .. }
+            | AgentMessage::Heartbeat { connector_id, .. }
+            | AgentMessage::Event { connector_id, .. } => connector_id,
+        };
+        let slot = registry
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id.as_str())
+            .cloned();
+        if let Some(slot) = slot {
+            slot.on_message(message);
+        }
+    }
+}

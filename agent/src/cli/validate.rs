@@ -1,0 +1,57 @@
+//! `connect-agent validate FILE...`: offline, through the SDK's decode and the runtimes'
+//! `.connect` definitions found by the agent config; every error of every file, then exit 5.
+
+use std::path::PathBuf;
+
+use connect_runtime_sdk::metadata::validate_connector;
+use connect_runtime_sdk::model::decode;
+
+use super::error::CliError;
+use crate::config;
+use crate::runtimes::RuntimeRegistry;
+
+pub(super) fn run(files: &[PathBuf], config_flag: Option<PathBuf>) -> Result<(), CliError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let source = config::locate(config_flag.as_deref(), &env);
+    let agent_config = config::load(&source, &env).map_err(|e| CliError::Usage(e.to_string()))?;
+    let runtimes = RuntimeRegistry::scan(&agent_config.runtimes);
+    let mut failed = 0;
+    for file in files {
+        let problems = check(file, &runtimes);
+        if problems.is_empty() {
+            println!("{}: ok", file.display());
+        } else {
+            failed += 1;
+            for p in problems {
+                eprintln!("{}: {p}", file.display());
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(CliError::Invalid(format!(
+            "{failed} of {} files are invalid",
+            files.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Every problem of one file, as `path: reason` lines.
+fn check(file: &PathBuf, runtimes: &RuntimeRegistry) -> Vec<String> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return vec![format!("cannot read the file: {e}")],
+    };
+    let config = match decode::from_str(&text) {
+        Ok(c) => c,
+        Err(e) => return e.field_errors().iter().map(ToString::to_string).collect(),
+    };
+    let entry = match runtimes.resolve(&config.runtime) {
+        Ok(e) => e,
+        Err(e) => return vec![format!("runtime: {e}")],
+    };
+    match validate_connector(&config, &entry.metadata) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.iter().map(ToString::to_string).collect(),
+    }
+}

@@ -1,0 +1,76 @@
+//! `CONNECT_<SECTION>_<KEY>` variables override single keys of the file (`CONNECT_STATE_PATH`,
+//! `CONNECT_IGGY_TLS_ENABLED`); the known names come from the defaults, so none is forgotten.
+
+use toml::{Table, Value};
+
+use super::AgentConfig;
+
+/// Sets every overridden key in `table`; returns every bad value at once.
+pub(super) fn apply(
+    table: &mut Table,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), Vec<String>> {
+    let defaults = Table::try_from(AgentConfig::default()).expect("the default config serializes");
+    let mut leaves = Vec::new();
+    collect(&defaults, &mut Vec::new(), &mut leaves);
+    let mut errors = Vec::new();
+    for (path, default) in leaves {
+        let name = format!("CONNECT_{}", path.join("_").to_ascii_uppercase());
+        let Some(raw) = env(&name) else { continue };
+        let value = match default {
+            Value::Boolean(_) => match raw.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Value::Boolean(true),
+                "false" | "0" => Value::Boolean(false),
+                _ => {
+                    errors.push(format!("  {name}: `{raw}` is not true or false"));
+                    continue;
+                }
+            },
+            Value::Integer(_) => raw
+                .trim()
+                .parse::<i64>()
+                .map(Value::Integer)
+                .unwrap_or(Value::String(raw)),
+            Value::Array(_) => Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::String(s.into()))
+                    .collect(),
+            ),
+            _ => Value::String(raw),
+        };
+        set(table, &path, value);
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn collect(table: &Table, prefix: &mut Vec<String>, out: &mut Vec<(Vec<String>, Value)>) {
+    for (k, v) in table {
+        prefix.push(k.clone());
+        match v {
+            Value::Table(t) => collect(t, prefix, out),
+            other => out.push((prefix.clone(), other.clone())),
+        }
+        prefix.pop();
+    }
+}
+
+fn set(table: &mut Table, path: &[String], value: Value) {
+    let (last, parents) = path.split_last().expect("leaf paths are never empty");
+    let mut t = table;
+    for p in parents {
+        let entry = t
+            .entry(p.clone())
+            .or_insert_with(|| Value::Table(Table::new()));
+        if !entry.is_table() {
+            *entry = Value::Table(Table::new());
+        }
+        t = entry.as_table_mut().expect("made a table above");
+    }
+    t.insert(last.clone(), value);
+}

@@ -1,0 +1,81 @@
+//! Config loading: defaults, file values, environment overrides and field-level errors.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::*;
+
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k: &str| map.get(k).cloned()
+}
+
+#[test]
+fn no_file_gives_working_defaults() {
+    let c = load(&ConfigSource::Defaults, &env_of(&[])).unwrap();
+    assert_eq!(c.state.path, PathBuf::from("connect-state"));
+    assert_eq!(
+        c.connectors.config_dir,
+        PathBuf::from(".connect/connectors")
+    );
+    assert_eq!(c.supervisor.grace_period, Duration::from_secs(10));
+    assert_eq!(c.socket_path(), PathBuf::from("connect-state/agent.sock"));
+}
+
+#[test]
+fn file_values_and_env_overrides_combine() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.toml");
+    std::fs::write(
+        &path,
+        "[iggy]\naddress = \"iggy:8090\"\n[iggy.tls]\nenabled = false\n[supervisor]\ngrace_period = \"2s\"\n[logs]\nmax_file_size = \"1MiB\"\n",
+    )
+    .unwrap();
+    let env = env_of(&[
+        ("CONNECT_IGGY_TLS_ENABLED", "true"),
+        ("CONNECT_STATE_PATH", "/var/lib/connect"),
+        ("CONNECT_LOGS_FILES_KEPT", "5"),
+        ("CONNECT_RUNTIMES_PATHS", "a, b"),
+        ("CONNECT_SUPERVISOR_HEARTBEAT_TIMEOUT", "30s"),
+    ]);
+    let c = load(&ConfigSource::File(path), &env).unwrap();
+    assert_eq!(c.iggy.address, "iggy:8090");
+    assert!(c.iggy.tls.enabled);
+    assert_eq!(c.state.path, PathBuf::from("/var/lib/connect"));
+    assert_eq!(c.logs.files_kept, 5);
+    assert_eq!(c.logs.max_file_size, ByteSize(1024 * 1024));
+    assert_eq!(c.runtimes.paths, [PathBuf::from("a"), PathBuf::from("b")]);
+    assert_eq!(c.supervisor.grace_period, Duration::from_secs(2));
+    assert_eq!(c.supervisor.heartbeat_timeout, Duration::from_secs(30));
+}
+
+#[test]
+fn errors_name_the_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.toml");
+    std::fs::write(&path, "[supervisor]\ngrace_period = \"soon\"\n").unwrap();
+    let err = load(&ConfigSource::File(path.clone()), &env_of(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("agent.toml") && err.contains("supervisor.grace_period"),
+        "{err}"
+    );
+
+    std::fs::write(&path, "[state]\npaht = \"x\"\n").unwrap();
+    let err = load(&ConfigSource::File(path), &env_of(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("paht"), "{err}");
+
+    let err = load(
+        &ConfigSource::Defaults,
+        &env_of(&[("CONNECT_HTTP_ENABLED", "maybe")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("CONNECT_HTTP_ENABLED"), "{err}");
+}

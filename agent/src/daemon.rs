@@ -1,0 +1,155 @@
+//! The daemon's edge: config, logging, the async runtime, signals (SIGHUP reload, SIGTERM and
+//! SIGINT stop every child and exit 0) around the [`supervisor::Agent`] handle.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::config::{self, AgentConfig};
+use crate::supervisor::Agent;
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn load_config(flag: Option<PathBuf>) -> anyhow::Result<(AgentConfig, config::ConfigSource)> {
+    let source = config::locate(flag.as_deref(), &env_var);
+    let config = config::load(&source, &env_var)?;
+    Ok((config, source))
+}
+
+pub fn run(flag: Option<PathBuf>) -> anyhow::Result<()> {
+    let (config, source) = load_config(flag)?;
+    init_tracing(&config.logs.level);
+    raise_fd_limit();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(serve(config, source))
+}
+
+async fn serve(config: AgentConfig, source: config::ConfigSource) -> anyhow::Result<()> {
+    // Signal handlers first, so a SIGTERM during startup is not lost.
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+    let config_dir = config.connectors.config_dir.clone();
+    let (agent, report) = Agent::start(config).await?;
+    let api = match agent
+        .config()
+        .http
+        .enabled
+        .then(|| crate::api::serve(agent.clone()))
+        .transpose()
+    {
+        Ok(api) => api,
+        Err(e) => {
+            agent.shutdown().await;
+            return Err(e.into());
+        }
+    };
+    tracing::info!(
+        config = %source,
+        config_dir = %config_dir.display(),
+        connectors = report.added.len() + report.changed.len() + report.unchanged.len(),
+        invalid = report.invalid.len(),
+        runtimes = agent.runtimes().all().count(),
+        "agent started"
+    );
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => match agent.reload().await {
+                Ok(r) => tracing::info!(added = ?r.added, changed = ?r.changed, removed = ?r.removed, invalid = r.invalid.len(), "config dir reloaded"),
+                Err(e) => tracing::error!(error = %e, "reload failed"),
+            },
+        }
+    }
+    if let Some(api) = api {
+        api.shutdown().await;
+    }
+    tracing::info!("stopping every connector");
+    agent.shutdown().await;
+    tracing::info!("agent stopped");
+    Ok(())
+}
+
+pub fn print_status(flag: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
+    let (config, _) = load_config(flag)?;
+    let path = config.state.path.join(crate::status_file::FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}; is the agent running with this config?",
+            path.display()
+        )
+    })?;
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a status document", path.display()))?;
+    if json {
+        println!("{text}");
+    } else {
+        print_table(&doc);
+    }
+    // A file left by an agent that is gone is not a healthy agent (a container health check).
+    let pid = doc["agent_pid"].as_u64().unwrap_or(0);
+    if pid == 0 || !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        anyhow::bail!(
+            "the agent (pid {pid}) that wrote {} is not running",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn print_table(doc: &serde_json::Value) {
+    println!(
+        "{:<32} {:<10} {:>8} {:>8} {:>7}  ERROR",
+        "CONNECTOR", "STATE", "VERSION", "RESTARTS", "PID"
+    );
+    for c in doc["connectors"].as_array().into_iter().flatten() {
+        let field = |k: &str| {
+            c[k].as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| c[k].to_string().replace("null", "-"))
+        };
+        println!(
+            "{:<32} {:<10} {:>8} {:>8} {:>7}  {}",
+            field("id"),
+            field("state"),
+            field("version"),
+            field("restarts"),
+            field("pid"),
+            c["error"].as_str().unwrap_or("")
+        );
+    }
+}
+
+fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CONNECT_AGENT_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
+/// Every connector holds a few descriptors (pipes, log files, the channel); lift the soft limit to the hard one.
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscalls on a local struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}

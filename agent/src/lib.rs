@@ -1,0 +1,20 @@
+//! The connect agent as a library: configuration, supervision behind the cloneable
+//! [`supervisor::Agent`] handle, log capture and durable state; `main.rs` is only the CLI edge.
+
+pub mod api;
+mod catalog;
+mod channel;
+pub mod cli;
+mod clock;
+pub mod config;
+pub mod daemon;
+pub mod logs;
+pub mod proc_stats;
+pub mod runtimes;
+mod status_file;
+pub mod store;
+pub mod supervisor;
+
+pub use supervisor::{
+    Agent, AgentError, ConnectorMetrics, ConnectorStatus, ReloadReport, State, Totals,
+};

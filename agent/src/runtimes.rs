@@ -1,0 +1,167 @@
+//! The runtimes the agent knows: directories holding `.connect/runtime.yml`, their component
+//! definitions, and the binary next to them or built in `target/{release,debug}`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use connect_runtime_sdk::RuntimeMetadata;
+use connect_runtime_sdk::model::RuntimeRef;
+
+use crate::config::RuntimesSection;
+
+/// One usable runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeEntry {
+    pub dir: PathBuf,
+    pub binary: PathBuf,
+    pub metadata: Arc<RuntimeMetadata>,
+}
+
+/// Every runtime found, by name (several versions of one name may coexist).
+#[derive(Debug, Default)]
+pub struct RuntimeRegistry {
+    by_name: BTreeMap<String, Vec<RuntimeEntry>>,
+    /// Directories that look like runtimes but cannot be used, with the reason.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeLookupError {
+    #[error(
+        "runtime `{name}` is not known; known runtimes: {known}; add its directory to [runtimes] paths"
+    )]
+    Unknown { name: String, known: String },
+    #[error("runtime `{name}` has no version {version}; available: {available}")]
+    NoVersion {
+        name: String,
+        version: String,
+        available: String,
+    },
+}
+
+impl RuntimeRegistry {
+    /// Scans `paths` (each a runtime directory or a parent of runtime directories).
+    pub fn scan(section: &RuntimesSection) -> Self {
+        let mut registry = Self::default();
+        for root in &section.paths {
+            let mut candidates = vec![root.clone()];
+            if let Ok(entries) = std::fs::read_dir(root) {
+                let mut subs: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect();
+                subs.sort();
+                candidates.extend(subs);
+            }
+            for dir in candidates {
+                if dir.join(".connect/runtime.yml").is_file() {
+                    registry.add(&dir, &section.bin_dirs);
+                }
+            }
+        }
+        registry
+    }
+
+    fn add(&mut self, dir: &Path, bin_dirs: &[PathBuf]) {
+        let metadata = match RuntimeMetadata::load_dir(&dir.join(".connect")) {
+            Ok(m) => m,
+            Err(e) => {
+                self.problems.push(e.to_string());
+                return;
+            }
+        };
+        let exe = metadata.runtime.executable().to_string();
+        let Some(binary) = find_binary(dir, &exe, bin_dirs) else {
+            self.problems.push(format!(
+                "runtime `{}` in {}: no executable `{exe}` next to .connect/ or in {}; build it (cargo build) or add its directory to [runtimes] bin_dirs",
+                metadata.runtime.name,
+                dir.display(),
+                bin_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+            ));
+            return;
+        };
+        let list = self
+            .by_name
+            .entry(metadata.runtime.name.clone())
+            .or_default();
+        if list
+            .iter()
+            .any(|e| e.metadata.runtime.version == metadata.runtime.version)
+        {
+            return; // the first path wins
+        }
+        list.push(RuntimeEntry {
+            dir: dir.to_path_buf(),
+            binary,
+            metadata: Arc::new(metadata),
+        });
+    }
+
+    /// The entry for `runtime` (`name` or `name:version`; without a version the highest).
+    pub fn resolve(&self, runtime: &RuntimeRef) -> Result<&RuntimeEntry, RuntimeLookupError> {
+        let Some(list) = self.by_name.get(runtime.name()) else {
+            let known: Vec<_> = self.by_name.keys().map(String::as_str).collect();
+            return Err(RuntimeLookupError::Unknown {
+                name: runtime.name().to_string(),
+                known: if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                },
+            });
+        };
+        match runtime.version() {
+            Some(v) => list
+                .iter()
+                .find(|e| e.metadata.runtime.version == v)
+                .ok_or_else(|| RuntimeLookupError::NoVersion {
+                    name: runtime.name().to_string(),
+                    version: v.to_string(),
+                    available: list
+                        .iter()
+                        .map(|e| e.metadata.runtime.version.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
+            None => Ok(list
+                .iter()
+                .max_by_key(|e| version_key(&e.metadata.runtime.version))
+                .expect("lists are never empty")),
+        }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &RuntimeEntry> {
+        self.by_name.values().flatten()
+    }
+}
+
+fn version_key(v: &str) -> Vec<u64> {
+    v.split(['-', '+'])
+        .next()
+        .unwrap_or("")
+        .split('.')
+        .map(|p| p.parse().unwrap_or(0))
+        .collect()
+}
+
+/// Next to `.connect/` first; otherwise the most recently built of the `bin_dirs` candidates.
+fn find_binary(dir: &Path, exe: &str, bin_dirs: &[PathBuf]) -> Option<PathBuf> {
+    let local = dir.join(exe);
+    if is_executable(&local) {
+        return Some(local);
+    }
+    bin_dirs
+        .iter()
+        .map(|d| d.join(exe))
+        .filter(|p| is_executable(p))
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}

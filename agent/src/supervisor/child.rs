@@ -1,0 +1,133 @@
+//! A runtime process the contract's way — argument, environment, state dir — and signals
+//! to its process group.
+
+use std::collections::BTreeMap;
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use connect_runtime_sdk::model::RestartConfig;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::net::unix::pipe;
+
+use super::process::{self, Process};
+
+/// The kernel's limit on one argument (MAX_ARG_STRLEN, 32 pages), terminating NUL included.
+pub(crate) const MAX_ARG_STRLEN: usize = 128 * 1024;
+
+/// Everything needed to start one version of a connector.
+#[derive(Debug, Clone)]
+pub(crate) struct LaunchSpec {
+    pub binary: PathBuf,
+    /// `<runtime-binary> <encoded>`: base64 of the connector's JSON.
+    pub encoded: Arc<str>,
+    /// The connector's own `env`.
+    pub env: Vec<(String, String)>,
+    pub restart: RestartConfig,
+    pub version: u32,
+}
+
+/// Environment every child gets, prepared once.
+#[derive(Debug, Clone)]
+pub(crate) struct ChildEnv {
+    /// The agent's own environment without its `CONNECT_*` variables (never inherited).
+    pub inherited: Vec<(OsString, OsString)>,
+    /// The contract's variables shared by every connector.
+    pub common: Vec<(String, String)>,
+    pub state_root: PathBuf,
+    /// `OTEL_SERVICE_NAME` prefix when telemetry is on.
+    pub otel_service_prefix: Option<String>,
+}
+
+pub(crate) struct Spawned {
+    pub child: Process,
+    pub pid: u32,
+    pub stdout: pipe::Receiver,
+    pub stderr: pipe::Receiver,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SpawnError {
+    #[error(
+        "the encoded config is {len} bytes; a runtime argument is limited to {MAX_ARG_STRLEN} bytes by the kernel (MAX_ARG_STRLEN); make the config smaller (move large values into ${{file:...}} references)"
+    )]
+    TooLarge { len: usize },
+    #[error("cannot create the state directory {path}: {source}")]
+    StateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the agent's spawner threads are gone; restart the agent")]
+    NoSpawner,
+    #[error("an argument or variable of the runtime contains a NUL byte")]
+    Nul,
+    #[error("cannot start {binary}: {source}")]
+    Exec {
+        binary: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Starts `<binary> <encoded>` with the contract's environment: stdin from /dev/null, output
+/// piped, own process group, SIGKILL when the agent dies.
+pub(crate) fn spawn(
+    id: &str,
+    instance_id: &str,
+    spec: &LaunchSpec,
+    env: &ChildEnv,
+) -> Result<Spawned, SpawnError> {
+    if spec.encoded.len() + 1 > MAX_ARG_STRLEN {
+        return Err(SpawnError::TooLarge {
+            len: spec.encoded.len(),
+        });
+    }
+    let state_dir = env.state_root.join(id);
+    std::fs::create_dir_all(&state_dir).map_err(|source| SpawnError::StateDir {
+        path: state_dir.clone(),
+        source,
+    })?;
+    use connect_runtime_sdk::contract::env::vars;
+    let mut vars_map: BTreeMap<OsString, OsString> = env.inherited.iter().cloned().collect();
+    let mut set = |k: &str, v: &OsStr| {
+        vars_map.insert(k.into(), v.to_os_string());
+    };
+    for (k, v) in &spec.env {
+        set(k, v.as_ref());
+    }
+    for (k, v) in &env.common {
+        set(k, v.as_ref());
+    }
+    set(vars::CONNECTOR_ID, id.as_ref());
+    set(vars::INSTANCE_ID, instance_id.as_ref());
+    set(vars::STATE_DIR, state_dir.as_os_str());
+    if let Some(prefix) = &env.otel_service_prefix {
+        set(vars::OTEL_SERVICE_NAME, format!("{prefix}-{id}").as_ref());
+    }
+    let cstr = |b: &[u8]| CString::new(b).map_err(|_| SpawnError::Nul);
+    let envp = vars_map
+        .iter()
+        .map(|(k, v)| cstr(&[k.as_bytes(), b"=", v.as_bytes()].concat()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let path = cstr(spec.binary.as_os_str().as_bytes())?;
+    let argv = [path.clone(), cstr(spec.encoded.as_bytes())?];
+    let started = process::start(&path, &argv, &envp).map_err(|source| SpawnError::Exec {
+        binary: spec.binary.clone(),
+        source,
+    })?;
+    Ok(Spawned {
+        pid: started.process.id(),
+        child: started.process,
+        stdout: started.stdout,
+        stderr: started.stderr,
+    })
+}
+
+/// Sends `signal` to the whole process group led by `pid`; a group already gone is fine.
+pub(crate) fn signal_group(pid: u32, signal: Signal) {
+    let Ok(raw) = i32::try_from(pid) else { return };
+    let _ = killpg(Pid::from_raw(raw), signal);
+}

@@ -1,0 +1,287 @@
+//! Starting a process the way posix_spawn does — `clone(CLONE_VM | CLONE_VFORK)` and `execve`,
+//! no copy of the agent's memory — plus what posix_spawn cannot do: PR_SET_PDEATHSIG and its
+//! own process group. The child is waited for through a pidfd, so exits are seen at once.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+use tokio::net::unix::pipe;
+
+/// Stack of the short-lived clone child (it only prepares fds and signals, then execs).
+const CHILD_STACK: usize = 64 * 1024;
+
+/// A running child: its pid and a pidfd that turns readable when it exits.
+#[derive(Debug)]
+pub(crate) struct Process {
+    pid: libc::pid_t,
+    pidfd: AsyncFd<OwnedFd>,
+    reaped: bool,
+}
+
+pub(crate) struct Started {
+    pub process: Process,
+    pub stdout: pipe::Receiver,
+    pub stderr: pipe::Receiver,
+}
+
+/// What the child reads; everything is prepared before the clone, the child only uses it.
+struct ChildArgs {
+    path: *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+    stdin: RawFd,
+    stdout: RawFd,
+    stderr: RawFd,
+    report: RawFd,
+    parent: libc::pid_t,
+}
+
+/// Starts `path` with `args` (argv[0] included) and `env` (`KEY=VALUE`), stdin from
+/// /dev/null, stdout and stderr into pipes, in a new process group, SIGKILLed when the
+/// calling thread's process dies.
+pub(crate) fn start(path: &CString, args: &[CString], env: &[CString]) -> io::Result<Started> {
+    let stdin =
+        cvt_fd(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) })?;
+    let (out_r, out_w) = pipe2()?;
+    let (err_r, err_w) = pipe2()?;
+    let (rep_r, rep_w) = pipe2()?;
+    let argv: Vec<*const libc::c_char> = args
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let envp: Vec<*const libc::c_char> = env
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let child_args = ChildArgs {
+        path: path.as_ptr(),
+        argv: argv.as_ptr(),
+        envp: envp.as_ptr(),
+        stdin: stdin.as_raw_fd(),
+        stdout: out_w.as_raw_fd(),
+        stderr: err_w.as_raw_fd(),
+        report: rep_w.as_raw_fd(),
+        // SAFETY: getpid has no preconditions.
+        parent: unsafe { libc::getpid() },
+    };
+    let mut stack = vec![0u8; CHILD_STACK];
+    // SAFETY: all signals are blocked around the clone so no handler of the agent runs on the
+    // child's stack; with CLONE_VFORK this thread sleeps until the child has exec'd or exited,
+    // so `child_args`, `argv`, `envp` and `stack` outlive every use by the child.
+    let pid = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let top = stack.as_mut_ptr().add(CHILD_STACK);
+        let top = top.sub(top as usize % 16);
+        let pid = libc::clone(
+            child_main,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&child_args as *const ChildArgs).cast_mut().cast(),
+        );
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        pid
+    };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    drop((out_w, err_w, rep_w, stdin));
+    // The report pipe is closed by a successful exec; otherwise it carries errno.
+    let mut errno = [0u8; 4];
+    // SAFETY: reading into a local buffer from an fd we own.
+    let n = unsafe { libc::read(rep_r.as_raw_fd(), errno.as_mut_ptr().cast(), 4) };
+    if n == 4 {
+        let mut status = 0;
+        // SAFETY: reaping our own child, which has exited.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        return Err(io::Error::from_raw_os_error(i32::from_ne_bytes(errno)));
+    }
+    // SAFETY: pidfd_open on our own, not yet reaped child.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, libc::PIDFD_NONBLOCK) };
+    let registered = cvt_fd(i32::try_from(pidfd).unwrap_or(-1)).and_then(|fd| {
+        // SAFETY: the AsyncFd owns the fd, which stays open and the same until it is dropped.
+        Ok(unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE)? })
+    });
+    let pidfd = match registered {
+        Ok(fd) => fd,
+        Err(e) => {
+            // Without a pidfd the child could never be waited for: do not leave it behind.
+            // SAFETY: signalling and reaping our own child.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+                libc::waitpid(pid, std::ptr::null_mut(), 0);
+            }
+            return Err(e);
+        }
+    };
+    Ok(Started {
+        process: Process {
+            pid,
+            pidfd,
+            reaped: false,
+        },
+        stdout: pipe::Receiver::from_owned_fd(out_r)?,
+        stderr: pipe::Receiver::from_owned_fd(err_r)?,
+    })
+}
+
+impl Process {
+    pub(crate) fn id(&self) -> u32 {
+        self.pid as u32
+    }
+
+    /// Waits for the exit and reaps the child; cancel-safe.
+    pub(crate) async fn wait(&mut self) -> io::Result<ExitStatus> {
+        loop {
+            let mut guard = self.pidfd.readable().await?;
+            let mut status = 0;
+            // SAFETY: reaping our own child without blocking.
+            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) };
+            if r == self.pid {
+                self.reaped = true;
+                return Ok(ExitStatus::from_raw(status));
+            }
+            if r < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            guard.clear_ready();
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if !self.reaped {
+            // Never leave a zombie: kill the group and reap (only reached if a task is aborted).
+            // SAFETY: signalling and reaping our own child.
+            unsafe {
+                libc::kill(-self.pid, libc::SIGKILL);
+                libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+            }
+        }
+    }
+}
+
+/// The clone child: runs on its own stack in the agent's memory until `execve`.
+/// Only async-signal-safe calls; failures are reported as errno on `report`.
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` points at the parent's `ChildArgs`, alive while the parent is suspended.
+    unsafe {
+        let a = &*(arg as *const ChildArgs);
+        if libc::setpgid(0, 0) != 0 {
+            fail(a);
+        }
+        if libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        ) != 0
+        {
+            fail(a);
+        }
+        // The agent died before the death signal was armed: nobody would kill this child.
+        if libc::getppid() != a.parent {
+            libc::_exit(1);
+        }
+        // Handlers of the agent mean nothing here, and Rust ignores SIGPIPE: start clean.
+        let mut dfl: libc::sigaction = std::mem::zeroed();
+        dfl.sa_sigaction = libc::SIG_DFL;
+        for sig in 1..libc::SIGRTMAX() {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            }
+        }
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        if libc::dup2(a.stdin, 0) < 0 || libc::dup2(a.stdout, 1) < 0 || libc::dup2(a.stderr, 2) < 0
+        {
+            fail(a);
+        }
+        libc::execve(a.path, a.argv, a.envp);
+        fail(a)
+    }
+}
+
+unsafe fn fail(a: &ChildArgs) -> ! {
+    // SAFETY: errno is readable; write and _exit are async-signal-safe.
+    unsafe {
+        let errno = (*libc::__errno_location()).to_ne_bytes();
+        libc::write(a.report, errno.as_ptr().cast(), 4);
+        libc::_exit(127)
+    }
+}
+
+fn pipe2() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills the array on success.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both fds were just created and are owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+fn cvt_fd(fd: RawFd) -> io::Result<OwnedFd> {
+    if fd < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        // SAFETY: a fresh fd returned by the kernel.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    fn c(s: &str) -> CString {
+        CString::new(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn runs_a_program_with_its_env_pipes_and_exit_status() {
+        let args = [
+            c("sh"),
+            c("-c"),
+            c("echo out $GREETING; echo err >&2; exit 3"),
+        ];
+        let mut s = start(&c("/bin/sh"), &args, &[c("GREETING=hi")]).unwrap();
+        let mut out = String::new();
+        s.stdout.read_to_string(&mut out).await.unwrap();
+        let mut err = String::new();
+        s.stderr.read_to_string(&mut err).await.unwrap();
+        assert_eq!((out.as_str(), err.as_str()), ("out hi\n", "err\n"));
+        assert_eq!(s.process.wait().await.unwrap().code(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn leads_its_own_group_and_reports_signals_and_exec_errors() {
+        let args = [c("sh"), c("-c"), c("ps -o pgid= -p $$; kill -TERM $$")];
+        let mut s = start(&c("/bin/sh"), &args, &[c("PATH=/usr/bin:/bin")]).unwrap();
+        let mut out = String::new();
+        s.stdout.read_to_string(&mut out).await.unwrap();
+        assert_eq!(out.trim(), s.process.id().to_string());
+        assert_eq!(
+            s.process.wait().await.unwrap().signal(),
+            Some(libc::SIGTERM)
+        );
+        let e = start(&c("/nonexistent/runtime"), &[c("x")], &[])
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
+}

@@ -1,0 +1,153 @@
+//! The shared part of one connector: its status, its log captures and the way to reach its
+//! task. The task writes, the handle and the agent channel read.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use connect_runtime_sdk::contract::AgentMessage;
+use nix::sys::signal::Signal;
+use tokio::sync::mpsc;
+
+use super::changes::Changes;
+use super::child::LaunchSpec;
+use super::status::{ConnectorStatus, HeartbeatInfo};
+use crate::logs::{Stream, StreamCapture};
+
+/// What the handle asks of a connector's task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Start,
+    Stop,
+    Restart,
+    Signal(Signal),
+    /// A new active version; `run` says whether it should run.
+    Reconfigure(Box<LaunchSpec>, bool),
+    /// The agent exits: stop the child, keep the desired state.
+    Shutdown,
+    /// The connector is gone: stop the child and end.
+    Remove,
+}
+
+/// What the agent channel tells a task about its current process.
+#[derive(Debug)]
+pub(crate) enum ChannelEvent {
+    Ready { instance: String },
+    Heartbeat { instance: String },
+}
+
+pub(crate) struct Slot {
+    status: Mutex<ConnectorStatus>,
+    pub(crate) stdout: Mutex<StreamCapture>,
+    pub(crate) stderr: Mutex<StreamCapture>,
+    pub(crate) commands: Option<mpsc::UnboundedSender<Command>>,
+    pub(crate) events: Option<mpsc::Sender<ChannelEvent>>,
+    changed: Arc<Changes>,
+}
+
+impl Slot {
+    pub(crate) fn new(
+        status: ConnectorStatus,
+        stdout: StreamCapture,
+        stderr: StreamCapture,
+        commands: Option<mpsc::UnboundedSender<Command>>,
+        events: Option<mpsc::Sender<ChannelEvent>>,
+        changed: Arc<Changes>,
+    ) -> Self {
+        Self {
+            status: Mutex::new(status),
+            stdout: Mutex::new(stdout),
+            stderr: Mutex::new(stderr),
+            commands,
+            events,
+            changed,
+        }
+    }
+
+    pub(crate) fn status(&self) -> ConnectorStatus {
+        self.lock().clone()
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ConnectorStatus> {
+        self.status.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the status and tells the status file writer.
+    pub(crate) fn update(&self, f: impl FnOnce(&mut ConnectorStatus)) {
+        f(&mut self.lock());
+        self.changed.bump();
+    }
+
+    pub(crate) fn capture(&self, stream: Stream) -> MutexGuard<'_, StreamCapture> {
+        let m = match stream {
+            Stream::Stdout => &self.stdout,
+            Stream::Stderr => &self.stderr,
+        };
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn send(&self, command: Command) -> bool {
+        self.commands
+            .as_ref()
+            .is_some_and(|c| c.send(command).is_ok())
+    }
+
+    /// A line from the agent channel about this connector.
+    pub(crate) fn on_message(&self, message: AgentMessage) {
+        match message {
+            AgentMessage::Ready { instance_id, .. } => {
+                if let Some(tx) = &self.events {
+                    let _ = tx.try_send(ChannelEvent::Ready {
+                        instance: instance_id,
+                    });
+                }
+            }
+            AgentMessage::Heartbeat {
+                instance_id,
+                seq,
+                uptime_ms,
+                counters,
+                last_error,
+                ..
+            } => {
+                {
+                    let mut s = self.lock();
+                    if s.instance_id.as_deref() != Some(instance_id.as_str()) {
+                        return;
+                    }
+                    s.heartbeats += 1;
+                    s.heartbeat = Some(HeartbeatInfo {
+                        seq,
+                        at_ms: crate::clock::now_ms(),
+                        runtime_uptime_ms: uptime_ms,
+                        counters,
+                        last_error,
+                    });
+                }
+                if let Some(tx) = &self.events {
+                    let _ = tx.try_send(ChannelEvent::Heartbeat {
+                        instance: instance_id,
+                    });
+                }
+            }
+            AgentMessage::Event {
+                connector_id,
+                level,
+                name,
+                message,
+                ..
+            } => {
+                use connect_runtime_sdk::contract::EventLevel;
+                match level {
+                    EventLevel::Info => {
+                        tracing::info!(connector = %connector_id, event = %name, "{message}")
+                    }
+                    EventLevel::Warn => {
+                        tracing::warn!(connector = %connector_id, event = %name, "{message}")
+                    }
+                    EventLevel::Error => {
+                        tracing::error!(connector = %connector_id, event = %name, "{message}")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! What the agent reports about a connector: its state, the last run's outcome, restarts,
+//! timestamps and the runtime's own counters from its heartbeats.
+
+use std::path::PathBuf;
+
+use connect_runtime_sdk::contract::agent_message::Counters;
+use serde::Serialize;
+
+use crate::store::Desired;
+
+/// The life cycle of a connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Spawned; waiting for the runtime's `ready`.
+    Starting,
+    /// The runtime said `ready` and sends heartbeats.
+    Running,
+    /// Exited; waiting before the next start.
+    Backoff,
+    /// SIGTERM sent; waiting for the process group to exit.
+    Stopping,
+    /// Not running, as desired.
+    Stopped,
+    /// Exited 0 and the policy does not restart it.
+    Completed,
+    /// Invalid config, permanent exit code, crash loop, or a runtime that cannot be spawned.
+    Failed,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Starting => "starting",
+            Self::Running => "running",
+            Self::Backoff => "backoff",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// The runtime's latest heartbeat.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HeartbeatInfo {
+    pub seq: u64,
+    pub at_ms: u64,
+    pub runtime_uptime_ms: u64,
+    pub counters: Counters,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorStatus {
+    pub id: String,
+    pub runtime: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    pub state: State,
+    pub desired: Desired,
+    /// Active config version (0 when the file could not be loaded).
+    pub version: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// Why it failed or was last restarted, for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Restarts since the agent started (crashes, hangs and requested restarts).
+    pub restarts: u32,
+    pub consecutive_failures: u32,
+    /// The delay of the current or last backoff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backoff_ms: Option<u64>,
+    pub heartbeats: u64,
+    pub since_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready_at_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exited_at_ms: Option<u64>,
+    /// The last stderr lines of the last run that failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub last_stderr: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<HeartbeatInfo>,
+}
+
+impl ConnectorStatus {
+    pub(crate) fn new(
+        id: &str,
+        runtime: &str,
+        file: Option<PathBuf>,
+        desired: Desired,
+        version: u32,
+    ) -> Self {
+        Self {
+            id: id.to_string(),
+            runtime: runtime.to_string(),
+            file,
+            state: State::Stopped,
+            desired,
+            version,
+            pid: None,
+            instance_id: None,
+            exit_code: None,
+            signal: None,
+            error: None,
+            restarts: 0,
+            consecutive_failures: 0,
+            backoff_ms: None,
+            heartbeats: 0,
+            since_ms: crate::clock::now_ms(),
+            started_at_ms: None,
+            ready_at_ms: None,
+            exited_at_ms: None,
+            last_stderr: Vec::new(),
+            heartbeat: None,
+        }
+    }
+
+    pub(crate) fn set_state(&mut self, state: State) {
+        if self.state != state {
+            self.state = state;
+            self.since_ms = crate::clock::now_ms();
+        }
+    }
+}

@@ -1,0 +1,437 @@
+//! The one task per connector: spawn, watch (`ready`, heartbeats, exit, output), stop with
+//! SIGTERM → grace → SIGKILL of the group, and restart per policy with backoff.
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+use std::sync::Arc;
+use std::time::Duration;
+
+use connect_runtime_sdk::ExitCode;
+use connect_runtime_sdk::model::RestartPolicy;
+use nix::sys::signal::Signal;
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+use super::backoff::{self, Jitter};
+use super::child::{self, ChildEnv, LaunchSpec};
+use super::slot::{ChannelEvent, Command, Slot};
+use super::spawner::Spawner;
+use super::status::State;
+use crate::logs::Stream;
+
+/// Settings every task shares.
+#[derive(Debug)]
+pub(crate) struct Supervision {
+    pub env: Arc<ChildEnv>,
+    pub spawner: Spawner,
+    pub grace: Duration,
+    pub heartbeat_timeout: Duration,
+    pub start_timeout: Duration,
+}
+
+const STDERR_LINES_KEPT: usize = 10;
+const READ_MIN: usize = 8 * 1024;
+const READ_MAX: usize = 1024 * 1024;
+
+/// Why a run ended other than by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Stop,
+    Restart,
+    Reconfigure(bool),
+    Shutdown,
+    Remove,
+    Hang,
+}
+
+struct Outcome {
+    status: Option<ExitStatus>,
+    ending: Option<Ending>,
+    ran_for: Duration,
+    spawn_error: Option<String>,
+}
+
+enum Next {
+    Run,
+    Idle,
+    Exit,
+}
+
+pub(crate) struct Task {
+    pub id: String,
+    pub slot: Arc<Slot>,
+    pub sup: Arc<Supervision>,
+    pub spec: LaunchSpec,
+    pub commands: mpsc::UnboundedReceiver<Command>,
+    pub events: mpsc::Receiver<ChannelEvent>,
+}
+
+impl Task {
+    pub(crate) async fn run(mut self, run: bool) {
+        let seed = self.id.bytes().fold(crate::clock::now_ms(), |h, b| {
+            h.rotate_left(5) ^ u64::from(b)
+        });
+        let mut jitter = Jitter::seeded(seed);
+        let mut failures = 0u32;
+        let mut next = if run {
+            Next::Run
+        } else {
+            self.slot.update(|s| s.set_state(State::Stopped));
+            Next::Idle
+        };
+        let mut pending: Option<LaunchSpec> = None;
+        loop {
+            next = match next {
+                Next::Exit => return,
+                Next::Idle => match self.commands.recv().await {
+                    None | Some(Command::Shutdown | Command::Remove) => Next::Exit,
+                    Some(Command::Start | Command::Restart) => {
+                        failures = 0;
+                        Next::Run
+                    }
+                    Some(Command::Stop) => {
+                        self.slot.update(|s| s.set_state(State::Stopped));
+                        Next::Idle
+                    }
+                    Some(Command::Reconfigure(spec, run)) => {
+                        self.apply(*spec);
+                        failures = 0;
+                        if run { Next::Run } else { Next::Idle }
+                    }
+                    Some(Command::Signal(_)) => Next::Idle,
+                },
+                Next::Run => {
+                    let outcome = self.run_once(&mut pending).await;
+                    if let Some(spec) = pending.take() {
+                        self.apply(spec);
+                    }
+                    self.after_run(outcome, &mut failures, &mut jitter).await
+                }
+            };
+        }
+    }
+
+    fn apply(&mut self, spec: LaunchSpec) {
+        let version = spec.version;
+        self.spec = spec;
+        self.slot.update(|s| {
+            s.version = version;
+            s.error = None;
+        });
+    }
+
+    /// One process from spawn to reaped.
+    async fn run_once(&mut self, pending: &mut Option<LaunchSpec>) -> Outcome {
+        let instance = uuid::Uuid::new_v4().to_string();
+        let started = Instant::now();
+        let spawned = self
+            .sup
+            .spawner
+            .spawn(&self.id, &instance, &self.spec, &self.sup.env)
+            .await;
+        let spawned = match spawned {
+            Ok(s) => s,
+            Err(e) => {
+                return Outcome {
+                    status: None,
+                    ending: None,
+                    ran_for: Duration::ZERO,
+                    spawn_error: Some(e.to_string()),
+                };
+            }
+        };
+        let child::Spawned {
+            mut child,
+            pid,
+            mut stdout,
+            mut stderr,
+        } = spawned;
+        self.slot.update(|s| {
+            s.set_state(State::Starting);
+            s.pid = Some(pid);
+            s.instance_id = Some(instance.clone());
+            s.started_at_ms = Some(crate::clock::now_ms());
+            s.ready_at_ms = None;
+            s.heartbeat = None;
+        });
+
+        let (mut obuf, mut ebuf) = (vec![0u8; READ_MIN], vec![0u8; READ_MIN]);
+        let (mut out_open, mut err_open) = (true, true);
+        let mut deadline = started + self.sup.start_timeout;
+        let mut ending: Option<Ending> = None;
+        let mut commands_open = true;
+        let status = loop {
+            tokio::select! {
+                biased;
+                status = child.wait() => break status.ok(),
+                cmd = self.commands.recv(), if commands_open => {
+                    let why = match cmd {
+                        None => { commands_open = false; Some(Ending::Shutdown) }
+                        Some(Command::Stop) => Some(Ending::Stop),
+                        Some(Command::Restart) => Some(Ending::Restart),
+                        Some(Command::Shutdown) => Some(Ending::Shutdown),
+                        Some(Command::Remove) => Some(Ending::Remove),
+                        Some(Command::Reconfigure(spec, run)) => { *pending = Some(*spec); Some(Ending::Reconfigure(run)) }
+                        Some(Command::Signal(sig)) => { child::signal_group(pid, sig); None }
+                        Some(Command::Start) => None,
+                    };
+                    if let Some(why) = why {
+                        // A later, stronger reason (shutdown, remove) wins over an earlier one.
+                        let first = ending.is_none() || ending == Some(Ending::Hang);
+                        if first || matches!(why, Ending::Shutdown | Ending::Remove) {
+                            ending = Some(why);
+                        }
+                        if first {
+                            deadline = self.terminate(pid);
+                        }
+                    }
+                }
+                ev = self.events.recv() => {
+                    if let Some(ev) = ev && ending.is_none() {
+                        match ev {
+                            ChannelEvent::Ready { instance: i } if i == instance => {
+                                self.slot.update(|s| {
+                                    if s.state == State::Starting {
+                                        s.set_state(State::Running);
+                                        s.ready_at_ms = Some(crate::clock::now_ms());
+                                    }
+                                });
+                                deadline = Instant::now() + self.sup.heartbeat_timeout;
+                            }
+                            ChannelEvent::Heartbeat { instance: i } if i == instance => {
+                                deadline = Instant::now() + self.sup.heartbeat_timeout;
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                n = stdout.read(&mut obuf), if out_open => out_open = self.captured(Stream::Stdout, &mut obuf, n),
+                n = stderr.read(&mut ebuf), if err_open => err_open = self.captured(Stream::Stderr, &mut ebuf, n),
+                _ = sleep_until(deadline) => {
+                    if ending.is_none() {
+                        let silent = self.sup.heartbeat_timeout;
+                        tracing::warn!(connector = %self.id, pid, "no heartbeat within {}: killing the runtime as hung", connect_runtime_sdk::model::duration::format(silent));
+                        ending = Some(Ending::Hang);
+                        deadline = self.terminate(pid);
+                    } else {
+                        child::signal_group(pid, Signal::SIGKILL);
+                        deadline = Instant::now() + self.sup.grace;
+                    }
+                }
+            }
+        };
+        let ran_for = started.elapsed();
+        // Whatever the leader left behind in its group goes too: no orphans.
+        child::signal_group(pid, Signal::SIGKILL);
+        self.drain(&mut stdout, &mut obuf, out_open, Stream::Stdout)
+            .await;
+        self.drain(&mut stderr, &mut ebuf, err_open, Stream::Stderr)
+            .await;
+        self.slot.capture(Stream::Stdout).finish();
+        self.slot.capture(Stream::Stderr).finish();
+        Outcome {
+            status,
+            ending,
+            ran_for,
+            spawn_error: None,
+        }
+    }
+
+    fn terminate(&self, pid: u32) -> Instant {
+        self.slot.update(|s| s.set_state(State::Stopping));
+        child::signal_group(pid, Signal::SIGTERM);
+        Instant::now() + self.sup.grace
+    }
+
+    /// Handles one read; returns whether the pipe is still open.
+    fn captured(&self, stream: Stream, buf: &mut Vec<u8>, n: std::io::Result<usize>) -> bool {
+        match n {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                self.slot.capture(stream).feed(&buf[..n]);
+                // Grow while the pipe is full, give the memory back once the burst is over.
+                if n == buf.len() && buf.len() < READ_MAX {
+                    buf.resize(buf.len() * 4, 0);
+                } else if n < buf.len() / 64 && buf.len() > READ_MIN {
+                    buf.truncate(READ_MIN);
+                    buf.shrink_to_fit();
+                }
+                true
+            }
+        }
+    }
+
+    /// Reads what is left in a pipe after the group is gone (bounded, in case a descendant escaped it).
+    async fn drain(
+        &self,
+        pipe: &mut (impl AsyncReadExt + Unpin),
+        buf: &mut Vec<u8>,
+        open: bool,
+        stream: Stream,
+    ) {
+        if !open {
+            return;
+        }
+        let until = Instant::now() + Duration::from_millis(500);
+        loop {
+            match tokio::time::timeout_at(until, pipe.read(buf)).await {
+                Ok(n) => {
+                    if !self.captured(stream, buf, n) {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    async fn after_run(&mut self, o: Outcome, failures: &mut u32, jitter: &mut Jitter) -> Next {
+        let code = o.status.and_then(|s| s.code());
+        let signal = o.status.and_then(|s| s.signal()).map(signal_name);
+        self.slot.update(|s| {
+            s.pid = None;
+            s.exit_code = code;
+            s.signal = signal.clone();
+            s.exited_at_ms = Some(crate::clock::now_ms());
+        });
+        match o.ending {
+            Some(Ending::Stop) => return self.settle(State::Stopped, None),
+            Some(Ending::Shutdown | Ending::Remove) => {
+                self.settle(State::Stopped, None);
+                return Next::Exit;
+            }
+            Some(Ending::Restart) => {
+                *failures = 0;
+                self.slot.update(|s| s.restarts += 1);
+                return Next::Run;
+            }
+            Some(Ending::Reconfigure(run)) => {
+                *failures = 0;
+                if !run {
+                    return self.settle(State::Stopped, None);
+                }
+                self.slot.update(|s| s.restarts += 1);
+                return Next::Run;
+            }
+            Some(Ending::Hang) | None => {}
+        }
+        if let Some(e) = o.spawn_error {
+            return self.settle(State::Failed, Some(e));
+        }
+        let restart = &self.spec.restart;
+        if o.ran_for >= restart.stable_after {
+            *failures = 0;
+        }
+        let how = match (o.ending, code, &signal) {
+            (Some(Ending::Hang), _, _) => "was killed after missing heartbeats (hung)".to_string(),
+            (_, Some(c), _) => match ExitCode::from_code(c) {
+                Some(known) => format!("exited with code {c} ({})", known.describe()),
+                None => format!("exited with code {c}"),
+            },
+            (_, None, Some(sig)) => format!("was killed by {sig}"),
+            _ => "ended without an exit status".to_string(),
+        };
+        let success = code == Some(0) && o.ending.is_none();
+        if let Some(c) = code.and_then(ExitCode::from_code)
+            && c.is_permanent()
+        {
+            self.keep_stderr();
+            return self.settle(State::Failed, Some(format!("the runtime {how}; not restarted: fix the connector config or the agent environment, then start it again")));
+        }
+        if success && restart.policy != RestartPolicy::Always {
+            return self.settle(State::Completed, None);
+        }
+        if !success {
+            self.keep_stderr();
+            if restart.policy == RestartPolicy::Never {
+                return self.settle(
+                    State::Failed,
+                    Some(format!("the runtime {how}; restart policy is never")),
+                );
+            }
+            *failures += 1;
+            if restart.max_consecutive_failures > 0 && *failures >= restart.max_consecutive_failures
+            {
+                return self.settle(
+                    State::Failed,
+                    Some(format!("the runtime {how}; gave up after {failures} consecutive failures (crash loop); see last_stderr and the log files")),
+                );
+            }
+        }
+        let delay = backoff::delay(
+            restart.initial_backoff,
+            restart.max_backoff,
+            (*failures).max(1),
+            jitter,
+        );
+        tracing::info!(connector = %self.id, "the runtime {how}; restarting in {}", connect_runtime_sdk::model::duration::format(delay));
+        let f = *failures;
+        self.slot.update(|s| {
+            s.set_state(State::Backoff);
+            s.backoff_ms = Some(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
+            s.consecutive_failures = f;
+            s.error = if success {
+                None
+            } else {
+                Some(format!("the runtime {how}"))
+            };
+        });
+        let until = Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = sleep_until(until) => {
+                    self.slot.update(|s| s.restarts += 1);
+                    return Next::Run;
+                }
+                cmd = self.commands.recv() => match cmd {
+                    None | Some(Command::Shutdown | Command::Remove) => {
+                        self.settle(State::Stopped, None);
+                        return Next::Exit;
+                    }
+                    Some(Command::Stop) => return self.settle(State::Stopped, None),
+                    Some(Command::Start | Command::Restart) => {
+                        *failures = 0;
+                        self.slot.update(|s| s.restarts += 1);
+                        return Next::Run;
+                    }
+                    Some(Command::Reconfigure(spec, run)) => {
+                        self.apply(*spec);
+                        *failures = 0;
+                        if run { return Next::Run; }
+                        return self.settle(State::Stopped, None);
+                    }
+                    Some(Command::Signal(_)) => {}
+                },
+            }
+        }
+    }
+
+    fn keep_stderr(&self) {
+        let lines = self
+            .slot
+            .capture(Stream::Stderr)
+            .tail
+            .last(STDERR_LINES_KEPT);
+        self.slot.update(|s| s.last_stderr = lines);
+    }
+
+    fn settle(&self, state: State, error: Option<String>) -> Next {
+        if let Some(e) = &error {
+            tracing::warn!(connector = %self.id, "{e}");
+        }
+        self.slot.update(|s| {
+            s.set_state(state);
+            if error.is_some() || state != State::Failed {
+                s.error = error;
+            }
+        });
+        Next::Idle
+    }
+}
+
+fn signal_name(sig: i32) -> String {
+    Signal::try_from(sig)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| format!("signal {sig}"))
+}

@@ -1,0 +1,302 @@
+//! The CLI driven as a person would, against a running agent: connector and runtime commands,
+//! tables and `-o json|yaml`, `logs -f`, offline validation, completions, and the messages and
+//! exit codes when the agent is unreachable or refuses.
+
+mod api_support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use api_support::*;
+use serde_json::Value;
+
+fn cli(agent_url: &str, args: &[&str]) -> Output {
+    Command::new(connect_tests::workspace_bin("connect-agent"))
+        .args(args)
+        .env("CONNECT_AGENT_URL", agent_url)
+        .env_remove("CONNECT_API_KEY")
+        .env_remove("CONNECT_CONFIG_PATH")
+        .output()
+        .expect("run connect-agent")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{what} failed ({}): {stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn json(out: &Output, what: &str) -> Value {
+    let text = ok(out, what);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {text}"))
+}
+
+#[test]
+fn connector_commands_against_a_running_agent() {
+    let mut agent = ApiAgent::new("");
+    agent.start();
+    let url = agent.url.clone();
+    let file = agent.dir.path().join("c.yml");
+    std::fs::write(&file, secret_connector("cli-one", "idle")).unwrap();
+    let f = file.to_str().unwrap();
+
+    let created = ok(&cli(&url, &["connector", "create", "-f", f]), "create");
+    assert!(created.contains("cli-one"), "{created}");
+    let again = cli(&url, &["connector", "create", "-f", f]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "a duplicate create must fail with 1"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    agent.wait_state("cli-one", "running");
+
+    let table = ok(&cli(&url, &["connector", "list"]), "list");
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("cli-one") && l.contains("running")),
+        "{table}"
+    );
+    let list = json(
+        &cli(&url, &["connector", "list", "-o", "json"]),
+        "list -o json",
+    );
+    assert_eq!(list[0]["id"], "cli-one");
+    let yaml = ok(
+        &cli(&url, &["-o", "yaml", "connector", "get", "cli-one"]),
+        "get -o yaml",
+    );
+    assert!(yaml.contains("id: cli-one"), "{yaml}");
+    let get = ok(&cli(&url, &["connector", "get", "cli-one"]), "get");
+    assert!(get.contains("state:") && get.contains("config:"), "{get}");
+    assert_no_secret(&get, "connector get");
+    assert_no_secret(&yaml, "connector get -o yaml");
+
+    // apply: an existing connector gets a new active version.
+    std::fs::write(
+        &file,
+        secret_connector("cli-one", "idle").replace("has secrets", "applied"),
+    )
+    .unwrap();
+    let applied = ok(&cli(&url, &["connector", "apply", "-f", f]), "apply");
+    assert!(applied.contains("version 2"), "{applied}");
+    let configs = ok(&cli(&url, &["connector", "configs", "cli-one"]), "configs");
+    assert!(
+        configs
+            .lines()
+            .any(|l| l.starts_with('2') && l.contains('*')),
+        "{configs}"
+    );
+    let v1 = ok(
+        &cli(&url, &["connector", "configs", "cli-one", "get", "1"]),
+        "configs get 1",
+    );
+    assert!(v1.contains("has secrets"), "{v1}");
+    assert_no_secret(&v1, "configs get");
+    ok(
+        &cli(&url, &["connector", "configs", "cli-one", "activate", "1"]),
+        "configs activate 1",
+    );
+    agent.wait_connector("cli-one", "on version 1", |c| {
+        c["version"] == 1 && c["state"] == "running"
+    });
+    // apply: a new connector is created.
+    let file2 = agent.dir.path().join("c2.yml");
+    std::fs::write(&file2, testrt_connector("cli-two", "idle")).unwrap();
+    assert!(
+        ok(
+            &cli(&url, &["connector", "apply", "-f", file2.to_str().unwrap()]),
+            "apply new"
+        )
+        .contains("created")
+    );
+
+    ok(&cli(&url, &["connector", "stop", "cli-one"]), "stop");
+    agent.wait_state("cli-one", "stopped");
+    ok(&cli(&url, &["connector", "start", "cli-one"]), "start");
+    let running = agent.wait_state("cli-one", "running");
+    ok(&cli(&url, &["connector", "restart", "cli-one"]), "restart");
+    agent.wait_connector("cli-one", "restarted", |c| {
+        c["state"] == "running" && c["pid"] != running["pid"]
+    });
+
+    let logs = ok(
+        &cli(&url, &["connector", "logs", "cli-one", "--tail", "2"]),
+        "logs",
+    );
+    assert!(
+        logs.lines().count() <= 2 && logs.contains("starting"),
+        "{logs}"
+    );
+
+    let status = ok(&cli(&url, &["status"]), "status");
+    assert!(
+        status.contains("2 connectors") && status.contains("cli-two"),
+        "{status}"
+    );
+    let status_json = json(&cli(&url, &["status", "-o", "json"]), "status -o json");
+    assert_eq!(status_json["stats"]["totals"]["connectors"], 2);
+
+    let runtimes = ok(&cli(&url, &["runtime", "list"]), "runtime list");
+    assert!(
+        runtimes.lines().any(|l| l.starts_with("apirt")),
+        "{runtimes}"
+    );
+    let show = ok(&cli(&url, &["runtime", "show", "apirt"]), "runtime show");
+    assert!(show.contains("behave"), "{show}");
+    let fields = ok(
+        &cli(&url, &["runtime", "show", "apirt", "discard"]),
+        "runtime show component",
+    );
+    assert!(
+        fields
+            .lines()
+            .any(|l| l.starts_with("token") && l.contains("yes")),
+        "{fields}"
+    );
+
+    ok(&cli(&url, &["connector", "delete", "cli-two"]), "delete");
+    let missing = cli(&url, &["connector", "get", "cli-two"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("does not exist"));
+}
+
+#[test]
+fn logs_follow_streams_new_lines() {
+    let mut agent = ApiAgent::new("");
+    agent.write_connector("f.yml", &testrt_connector("follow-me", "idle"));
+    agent.start();
+    agent.wait_state("follow-me", "running");
+    let mut child = Command::new(connect_tests::workspace_bin("connect-agent"))
+        .args([
+            "connector",
+            "logs",
+            "follow-me",
+            "-f",
+            "--tail",
+            "1",
+            "--url",
+            &agent.url,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn logs -f");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a first line").unwrap();
+    assert!(first.contains("starting"), "{first}");
+    // A restart prints a new `starting` line, which must arrive through the follow.
+    agent.post_json("/connectors/follow-me/restart", "", 202);
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    loop {
+        let line = lines.next().expect("the follow ended early").unwrap();
+        if line.contains("starting") {
+            break;
+        }
+        seen.push(line);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no new run's output arrived: {seen:?}"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn unreachable_or_refusing_agent_has_clear_messages_and_exit_codes() {
+    // A port nothing listens on: bind one, keep it bound but never accept? Closing it gives a refusal.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = cli(&format!("http://127.0.0.1:{port}"), &["connector", "list"]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot reach the agent") && err.contains("CONNECT_AGENT_URL"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    let mut agent = ApiAgent::new("api_key = \"cli-key\"");
+    agent.start();
+    let refused = cli(&agent.url, &["status"]);
+    assert_eq!(refused.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("CONNECT_API_KEY"));
+    let with_key = Command::new(connect_tests::workspace_bin("connect-agent"))
+        .args(["connector", "list", "-o", "json"])
+        .env("CONNECT_AGENT_URL", &agent.url)
+        .env("CONNECT_API_KEY", "cli-key")
+        .output()
+        .unwrap();
+    assert_eq!(json(&with_key, "list with key"), serde_json::json!([]));
+    let flag = cli(&agent.url, &["connector", "list", "--api-key", "cli-key"]);
+    ok(&flag, "list with --api-key");
+}
+
+#[test]
+fn validate_is_offline_and_reports_every_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin_dir = connect_tests::workspace_bin("connect-test-runtime")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[runtimes]\npaths = [\"{}\"]\nbin_dirs = [\"{}\"]\n",
+            root.join("runtimes").display(),
+            bin_dir.display()
+        ),
+    )
+    .unwrap();
+    let good = dir.path().join("good.yml");
+    std::fs::write(&good, testrt_connector("good", "idle")).unwrap();
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(&bad, "id: bad\nruntime: testrt\nsteps:\n  source: { type: behave, config: { mode: sideways } }\n  sink: { type: nowhere }\n").unwrap();
+    let broken = dir.path().join("broken.yml");
+    std::fs::write(&broken, "id: [").unwrap();
+    let run = |files: &[&Path]| {
+        let mut c = Command::new(connect_tests::workspace_bin("connect-agent"));
+        c.arg("validate").arg("--config").arg(&config).args(files);
+        // No agent anywhere: validation must not need one.
+        c.env("CONNECT_AGENT_URL", "http://127.0.0.1:9")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[&good]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("good.yml: ok"));
+    let out = run(&[&good, &bad, &broken]);
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.yml: steps.source.config.mode"), "{err}");
+    assert!(err.contains("bad.yml: steps.sink.type"), "{err}");
+    assert!(err.contains("broken.yml"), "{err}");
+    assert!(err.contains("2 of 3 files are invalid"), "{err}");
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = cli("http://127.0.0.1:9", &["completions", shell]);
+        let text = ok(&out, shell);
+        assert!(
+            text.contains("connect-agent") && text.contains("connector"),
+            "{shell}: {text}"
+        );
+    }
+}
