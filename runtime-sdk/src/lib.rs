@@ -3,7 +3,7 @@
 
 pub mod component;
 pub mod contract;
-pub(crate) mod iggy;
+pub mod iggy;
 pub mod metadata;
 pub mod model;
 pub mod pipeline;

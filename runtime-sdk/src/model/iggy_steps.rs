@@ -154,6 +154,23 @@ fn check_batch_length(value: u32, path: String, errors: &mut FieldErrors) {
 }
 
 impl ConsumerStep {
+    /// A step reading `topic` of `stream` as `consumer_group`, every other setting at its default.
+    pub fn new(
+        stream: impl Into<String>,
+        topic: impl Into<String>,
+        consumer_group: impl Into<String>,
+    ) -> Self {
+        Self {
+            stream: stream.into(),
+            topic: topic.into(),
+            consumer_group: consumer_group.into(),
+            start: StartFrom::default(),
+            batch_length: default_batch_length(),
+            poll_interval: default_poll_interval(),
+            iggy: None,
+        }
+    }
+
     pub(crate) fn validate(&self, path: &str, errors: &mut FieldErrors) {
         check_name(&self.stream, format!("{path}.stream"), errors);
         check_name(&self.topic, format!("{path}.topic"), errors);
@@ -170,6 +187,20 @@ impl ConsumerStep {
 }
 
 impl ProducerStep {
+    /// A step writing to `topic` of `stream`, every other setting at its default.
+    pub fn new(stream: impl Into<String>, topic: impl Into<String>) -> Self {
+        Self {
+            stream: stream.into(),
+            topic: topic.into(),
+            create_topic: false,
+            partitions: default_partitions(),
+            batch_length: default_batch_length(),
+            linger: default_linger(),
+            partitioning: Partitioning::default(),
+            iggy: None,
+        }
+    }
+
     pub(crate) fn validate(&self, path: &str, errors: &mut FieldErrors) {
         check_name(&self.stream, format!("{path}.stream"), errors);
         check_name(&self.topic, format!("{path}.topic"), errors);
@@ -186,5 +217,22 @@ impl ProducerStep {
         if let Some(c) = &self.iggy {
             c.validate(&format!("{path}.iggy"), errors);
         }
+    }
+}
+
+#[cfg(test)]
+mod constructor_tests {
+    use super::*;
+
+    #[test]
+    fn constructors_match_the_documented_defaults() {
+        let decoded: ConsumerStep = serde_json::from_value(
+            serde_json::json!({"stream": "s", "topic": "t", "consumer_group": "g"}),
+        )
+        .unwrap();
+        assert_eq!(ConsumerStep::new("s", "t", "g"), decoded);
+        let decoded: ProducerStep =
+            serde_json::from_value(serde_json::json!({"stream": "s", "topic": "t"})).unwrap();
+        assert_eq!(ProducerStep::new("s", "t"), decoded);
     }
 }

@@ -62,3 +62,38 @@ impl Context {
             .event(level, name, message, serde_json::Map::new());
     }
 }
+
+#[cfg(test)]
+impl Context {
+    /// A context for unit tests (inside a Tokio runtime): these settings and connector, no
+    /// agent, durable state in `state_dir`.
+    pub(crate) fn for_tests(
+        settings: RuntimeSettings,
+        connector: ConnectorConfig,
+        state_dir: PathBuf,
+    ) -> Self {
+        let metrics = Metrics::default();
+        let identity = super::agent_channel::Identity {
+            connector_id: connector.id.to_string(),
+            instance_id: settings.instance_id.clone(),
+            runtime: "test".into(),
+            runtime_version: "0.0.0".into(),
+        };
+        let (agent, _) = super::agent_channel::spawn(
+            None,
+            identity,
+            metrics.clone(),
+            std::time::Duration::from_secs(3600),
+            CancellationToken::new(),
+        );
+        Self {
+            settings: Arc::new(settings),
+            connector: Arc::new(connector),
+            metadata: None,
+            cancel: CancellationToken::new(),
+            metrics,
+            state_dir,
+            agent,
+        }
+    }
+}
