@@ -202,7 +202,7 @@ fn print_one(c: &Value) {
     }
     if !c["config"].is_null() {
         println!("config:");
-        for line in serde_yaml::to_string(&c["config"])
+        for line in connect_runtime_sdk::yaml::to_string(&c["config"])
             .unwrap_or_default()
             .lines()
         {
@@ -325,7 +325,7 @@ fn configs(client: &Client, format: Format, id: &str, action: ConfigsCmd) -> Res
             if output::structured(format, &v).is_none() {
                 print!(
                     "{}",
-                    serde_yaml::to_string(&v["config"]).unwrap_or_default()
+                    connect_runtime_sdk::yaml::to_string(&v["config"]).unwrap_or_default()
                 );
             }
             Ok(())

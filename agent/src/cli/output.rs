@@ -21,7 +21,10 @@ pub fn structured(format: Format, value: &Value) -> Option<()> {
             Some(())
         }
         Format::Yaml => {
-            print!("{}", serde_yaml::to_string(value).unwrap_or_default());
+            print!(
+                "{}",
+                connect_runtime_sdk::yaml::to_string(value).unwrap_or_default()
+            );
             Some(())
         }
     }

@@ -1,0 +1,88 @@
+//! The configurations the repository ships (the local `.connect/` setup, `deploy/`, the
+//! examples) load and validate, so a newcomer's first command and a deployment do not fail on
+//! a stale key.
+
+use std::path::{Path, PathBuf};
+
+use connect_agent::config::{ConfigSource, load};
+use connect_runtime_sdk::metadata::{RuntimeMetadata, validate_connector};
+use connect_runtime_sdk::model::decode;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn load_toml(text: &str, name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    if let Err(e) = load(&ConfigSource::File(path), &no_env) {
+        panic!("{name} does not load: {e}");
+    }
+}
+
+/// Validates a connector document against the runtime it names, from `runtimes/<name>/.connect`.
+fn check_connector(text: &str, origin: &str) {
+    let config = decode::from_str(text).unwrap_or_else(|e| panic!("{origin}: {e}"));
+    let dir = repo()
+        .join("runtimes")
+        .join(config.runtime.name())
+        .join(".connect");
+    let metadata = RuntimeMetadata::load_dir(&dir).unwrap_or_else(|e| panic!("{origin}: {e}"));
+    if let Err(e) = validate_connector(&config, &metadata) {
+        panic!("{origin}: {e}");
+    }
+}
+
+#[test]
+fn the_repository_setup_and_its_connectors_are_valid() {
+    load_toml(
+        &std::fs::read_to_string(repo().join(".connect/agent.toml")).unwrap(),
+        "agent.toml",
+    );
+    let mut seen = 0;
+    for entry in std::fs::read_dir(repo().join(".connect/connectors")).unwrap() {
+        let path = entry.unwrap().path();
+        check_connector(
+            &std::fs::read_to_string(&path).unwrap(),
+            &path.display().to_string(),
+        );
+        seen += 1;
+    }
+    assert!(seen >= 2, "the bundled example connectors are missing");
+}
+
+#[test]
+fn deploy_configs_load() {
+    load_toml(
+        &std::fs::read_to_string(repo().join("deploy/agent.toml")).unwrap(),
+        "agent.toml",
+    );
+    // The Kubernetes manifest embeds an agent.toml and connector files in ConfigMaps.
+    let manifest =
+        std::fs::read_to_string(repo().join("deploy/kubernetes/connect-agent.yaml")).unwrap();
+    let mut embedded = 0;
+    for doc in manifest.split("\n---\n") {
+        let value: serde_json::Value = connect_runtime_sdk::yaml::from_str(doc).unwrap();
+        if value["kind"] != "ConfigMap" {
+            continue;
+        }
+        for (name, text) in value["data"].as_object().unwrap() {
+            let text = text.as_str().unwrap();
+            if name.ends_with(".toml") {
+                load_toml(text, name);
+            } else {
+                check_connector(text, &format!("deploy/kubernetes ConfigMap entry {name}"));
+            }
+            embedded += 1;
+        }
+    }
+    assert_eq!(embedded, 2);
+}
