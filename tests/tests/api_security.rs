@@ -215,6 +215,44 @@ fn tls_with_a_generated_certificate() {
         https_get(&agent.url, other.cert.pem().as_bytes(), "/health").is_err(),
         "an untrusted certificate was accepted"
     );
+    // The CLI reaches a TLS agent when told which certificate to trust, and not otherwise.
+    std::fs::write(dir.path().join("ca.pem"), &ca).unwrap();
+    // The certificate names `localhost`, so the CLI must use that name.
+    let by_name = agent.url.replace("127.0.0.1", "localhost");
+    let cli = |extra: &[&str]| {
+        std::process::Command::new(connect_tests::workspace_bin("connect-agent"))
+            .args([
+                "connector",
+                "list",
+                "-o",
+                "json",
+                "--url",
+                &by_name,
+                "--api-key",
+                KEY,
+            ])
+            .args(extra)
+            .env_remove("CONNECT_AGENT_CA_FILE")
+            .output()
+            .unwrap()
+    };
+    let ca_arg = dir.path().join("ca.pem").display().to_string();
+    let trusted = cli(&["--ca-file", &ca_arg]);
+    assert!(
+        trusted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&trusted.stdout)
+            .trim_start()
+            .starts_with('[')
+    );
+    let untrusted = cli(&[]);
+    assert!(
+        !untrusted.status.success(),
+        "the CLI trusted an unknown certificate"
+    );
     let plain = agent.url.replace("https://", "http://");
     let r = client().get(format!("{plain}/health")).send();
     assert!(

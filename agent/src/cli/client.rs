@@ -1,6 +1,7 @@
 //! The HTTP client of the CLI: the agent's URL and API key, JSON in and out, and the API's
 //! error body turned into a [`CliError`].
 
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -16,18 +17,35 @@ pub struct Client {
 }
 
 impl Client {
-    /// Plain HTTP only; a TLS agent is refused here with what to do.
+    /// A client of the agent at `url` (http:// or https://); `ca_file` adds PEM certificates
+    /// to trust, for an agent with a self-signed or private-CA certificate.
     pub fn new(
         url: &str,
         api_key: Option<String>,
+        ca_file: Option<&Path>,
         timeout: Option<Duration>,
     ) -> Result<Self, CliError> {
-        if url.starts_with("https://") {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(CliError::Usage(format!(
-                "{url}: the CLI talks plain HTTP; give it an http:// address of the agent (e.g. [http] on 127.0.0.1 without TLS, or a local proxy)"
+                "{url}: give the agent's address as http://host:port or https://host:port"
             )));
         }
-        let http = Http::builder()
+        let mut builder = Http::builder();
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                CliError::Usage(format!("--ca-file {}: cannot read it: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                CliError::Usage(format!(
+                    "--ca-file {}: not PEM certificates: {e}",
+                    path.display()
+                ))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .build()

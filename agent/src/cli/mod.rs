@@ -32,6 +32,9 @@ pub struct ClientArgs {
     /// The agent's `[http] api_key`.
     #[arg(long, global = true, env = "CONNECT_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// PEM certificate(s) to trust for an https:// agent (e.g. its self-signed certificate).
+    #[arg(long, global = true, env = "CONNECT_AGENT_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Output: a table for people, json or yaml for scripts.
     #[arg(long, short = 'o', global = true, value_enum, default_value = "table")]
     pub output: Format,
@@ -42,6 +45,7 @@ impl ClientArgs {
         Client::new(
             &self.url,
             self.api_key.clone(),
+            self.ca_file.as_deref(),
             Some(std::time::Duration::from_secs(30)),
         )
     }
