@@ -3,6 +3,7 @@
 
 pub mod bundle;
 pub mod component_spec;
+pub mod config_fields;
 pub mod config_validator;
 pub mod manifest;
 pub mod secret_mask;
@@ -11,6 +12,7 @@ pub use bundle::{MetadataError, RuntimeMetadata};
 pub use component_spec::{
     ComponentSpec, Constraint, FieldKind, FieldSpec, FieldType, Range, SpecKind, Status,
 };
+pub use config_fields::config_fields;
 pub use config_validator::validate_config;
 pub use manifest::{Author, RuntimeManifest};
 pub use secret_mask::{MASK, mask_connector, mask_fields};

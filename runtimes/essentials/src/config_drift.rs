@@ -8,10 +8,10 @@ use std::path::Path;
 
 use connect_runtime_sdk::RuntimeMetadata;
 use connect_runtime_sdk::metadata::{
-    ComponentSpec, FieldKind, FieldType, validate_config, validate_connector,
+    ComponentSpec, FieldKind, FieldType, config_fields, validate_config, validate_connector,
 };
 use connect_runtime_sdk::model::{ComponentKind, decode};
-use serde::de::{DeserializeOwned, Visitor};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::sinks::file::FileSinkConfig;
@@ -34,69 +34,37 @@ fn decode_only<T: DeserializeOwned>(v: Value) -> Result<(), String> {
 fn components() -> Vec<(ComponentKind, &'static str, &'static [&'static str], Check)> {
     use ComponentKind::{Sink, Source};
     vec![
-        (Source, "generate", fields_of::<GenerateConfig>(), |v| {
+        (Source, "generate", config_fields::<GenerateConfig>(), |v| {
             let c: GenerateConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
             Generate::new(c, None).map(drop).map_err(|e| e.to_string())
         }),
-        (Source, "http", fields_of::<HttpSourceConfig>(), |v| {
+        (Source, "http", config_fields::<HttpSourceConfig>(), |v| {
             let c: HttpSourceConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
             HttpPoll::new(c).map(drop).map_err(|e| e.to_string())
         }),
         (
             Source,
             "file",
-            fields_of::<FileSourceConfig>(),
+            config_fields::<FileSourceConfig>(),
             decode_only::<FileSourceConfig>,
         ),
         (
             Sink,
             "stdout",
-            fields_of::<StdoutConfig>(),
+            config_fields::<StdoutConfig>(),
             decode_only::<StdoutConfig>,
         ),
         (
             Sink,
             "file",
-            fields_of::<FileSinkConfig>(),
+            config_fields::<FileSinkConfig>(),
             decode_only::<FileSinkConfig>,
         ),
-        (Sink, "http", fields_of::<HttpSinkConfig>(), |v| {
+        (Sink, "http", config_fields::<HttpSinkConfig>(), |v| {
             let c: HttpSinkConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
             HttpSink::new(c).map(drop).map_err(|e| e.to_string())
         }),
     ]
-}
-
-/// The field names a derived `Deserialize` struct asks for, captured from `deserialize_struct`.
-fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
-    let mut captured = None;
-    let _ = T::deserialize(FieldCapture(&mut captured));
-    captured.expect("config types are plain structs (no flatten)")
-}
-
-struct FieldCapture<'a>(&'a mut Option<&'static [&'static str]>);
-
-impl<'de> serde::Deserializer<'de> for FieldCapture<'_> {
-    type Error = serde::de::value::Error;
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        fields: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, Self::Error> {
-        *self.0 = Some(fields);
-        Err(serde::de::Error::custom("fields captured"))
-    }
-
-    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-        Err(serde::de::Error::custom("not a struct"))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
-        unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
-    }
 }
 
 fn metadata() -> RuntimeMetadata {

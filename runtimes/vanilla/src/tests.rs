@@ -5,9 +5,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use connect_runtime_sdk::metadata::{FieldSpec, validate_config, validate_connector};
+use connect_runtime_sdk::metadata::{
+    FieldSpec, config_fields, validate_config, validate_connector,
+};
 use connect_runtime_sdk::model::{ComponentKind, decode};
-use serde::de::{DeserializeOwned, Visitor};
 use serde_json::{Map, Value};
 
 use super::{SinkConfig, SourceConfig, server};
@@ -20,7 +21,7 @@ fn components() -> [(ComponentKind, &'static str, &'static [&'static str], Check
         (
             ComponentKind::Source,
             "iggy",
-            fields_of::<SourceConfig>(),
+            config_fields::<SourceConfig>(),
             |v| {
                 let c: SourceConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
                 server(c.address, c.username, c.password, c.token)
@@ -31,7 +32,7 @@ fn components() -> [(ComponentKind, &'static str, &'static [&'static str], Check
         (
             ComponentKind::Sink,
             "iggy",
-            fields_of::<SinkConfig>(),
+            config_fields::<SinkConfig>(),
             |v| {
                 let c: SinkConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
                 server(c.address, c.username, c.password, c.token)
@@ -40,38 +41,6 @@ fn components() -> [(ComponentKind, &'static str, &'static [&'static str], Check
             },
         ),
     ]
-}
-
-/// The field names a derived `Deserialize` struct asks for, captured from `deserialize_struct`.
-fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
-    let mut captured = None;
-    let _ = T::deserialize(FieldCapture(&mut captured));
-    captured.expect("config types are plain structs")
-}
-
-struct FieldCapture<'a>(&'a mut Option<&'static [&'static str]>);
-
-impl<'de> serde::Deserializer<'de> for FieldCapture<'_> {
-    type Error = serde::de::value::Error;
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        fields: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, Self::Error> {
-        *self.0 = Some(fields);
-        Err(serde::de::Error::custom("fields captured"))
-    }
-
-    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-        Err(serde::de::Error::custom("not a struct"))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
-        unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
-    }
 }
 
 fn fields(kind: ComponentKind) -> Vec<FieldSpec> {
