@@ -23,8 +23,11 @@ fn address(test: &str) -> Option<String> {
     match std::env::var("CONNECT_TEST_IGGY_ADDRESS") {
         Ok(a) if !a.trim().is_empty() => Some(a),
         _ => {
-            eprintln!(
-                "SKIPPED {test}: set CONNECT_TEST_IGGY_ADDRESS=host:port of an Iggy server (credentials iggy/iggy)"
+            // Straight to the process's stderr, past the test harness's capture, so the skip
+            // shows in every run.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("SKIPPED {test}: set CONNECT_TEST_IGGY_ADDRESS=host:port of an Iggy server (credentials iggy/iggy)\n").as_bytes(),
             );
             None
         }
