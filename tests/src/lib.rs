@@ -1,7 +1,7 @@
 //! Helpers shared by the end-to-end tests: finding the workspace's binaries, encoding configs,
 //! and bounded waits that fail with a message instead of sleeping.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -58,4 +58,70 @@ pub fn iggy_address(test: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// The `seq` field of every JSON line of an output file (empty when the file does not exist).
+pub fn output_seqs(path: &Path) -> Vec<u64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("line {l:?}: {e}"));
+            v["seq"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no seq in {l:?}"))
+        })
+        .collect()
+}
+
+/// The size of a file, 0 while it does not exist.
+pub fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// At-least-once and in order: every number of `0..n` appears, starting at 0; a number may
+/// repeat only as the start of a replay (a suffix delivered again after a restart), never
+/// skipping ahead. Returns how many replays there were.
+pub fn assert_at_least_once_in_order(seqs: &[u64], n: u64) -> usize {
+    assert_eq!(seqs.first(), Some(&0), "the output starts at 0");
+    let mut replays = 0;
+    for w in seqs.windows(2) {
+        let (prev, next) = (w[0], w[1]);
+        assert!(
+            next <= prev + 1,
+            "lost messages: {prev} is followed by {next}"
+        );
+        if next <= prev {
+            replays += 1;
+        }
+    }
+    let distinct: std::collections::BTreeSet<u64> = seqs.iter().copied().collect();
+    assert_eq!(distinct.len() as u64, n, "every message is delivered");
+    assert_eq!(
+        seqs.iter().max(),
+        Some(&(n - 1)),
+        "the last message is delivered"
+    );
+    replays
+}
+
+/// Starts the real `connect-agent` with `config`, output appended to `log`, stdin closed, and
+/// none of the caller's `CONNECT_CONFIG_PATH`; `env` adds variables to its environment.
+pub fn spawn_agent(config: &Path, log: &Path, env: &[(&str, &str)]) -> std::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("agent log");
+    std::process::Command::new(workspace_bin("connect-agent"))
+        .args(["start", "--config"])
+        .arg(config)
+        .env_remove("CONNECT_CONFIG_PATH")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone().expect("log fd"))
+        .stderr(log)
+        .spawn()
+        .expect("spawn connect-agent")
 }

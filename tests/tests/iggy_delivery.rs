@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use connect_tests::{encode, iggy_address, wait_for, workspace_bin};
+use connect_tests::{
+    assert_at_least_once_in_order, encode, file_size, iggy_address, output_seqs as seqs, wait_for,
+    workspace_bin,
+};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -129,24 +132,6 @@ fn consumer(
     Connector::new("pipeline-probe", dir, group, document, iggy)
 }
 
-fn seqs(path: &Path) -> Vec<u64> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("line {l:?}: {e}"));
-            v["seq"]
-                .as_u64()
-                .unwrap_or_else(|| panic!("no seq in {l:?}"))
-        })
-        .collect()
-}
-
-fn size(path: &Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |m| m.len())
-}
-
 fn sigkill(mut child: Running) {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
     let status = child.wait().unwrap();
@@ -181,22 +166,6 @@ fn run_until_complete(connector: &Connector, out: &Path, n: u64) {
     assert_eq!(status.code(), Some(0), "a clean stop: {status}");
 }
 
-/// Every number of `0..n` appears; after the first occurrence of a number, a smaller one may
-/// follow only as a replay from the last stored offset, never skipping ahead.
-fn assert_at_least_once_in_order(seqs: &[u64], n: u64) {
-    assert_eq!(seqs.first(), Some(&0), "the output starts at 0");
-    for w in seqs.windows(2) {
-        assert!(
-            w[1] <= w[0] + 1,
-            "lost messages: {} is followed by {}",
-            w[0],
-            w[1]
-        );
-    }
-    let distinct: BTreeSet<u64> = seqs.iter().copied().collect();
-    assert_eq!(distinct.len() as u64, n, "every message is delivered");
-}
-
 #[test]
 fn a_consumer_group_killed_mid_way_loses_nothing() {
     let Some(iggy) = iggy_address("a_consumer_group_killed_mid_way_loses_nothing") else {
@@ -216,7 +185,7 @@ fn a_consumer_group_killed_mid_way_loses_nothing() {
         wait_for(
             Duration::from_secs(60),
             "the output to grow before the kill",
-            || (size(&out) >= total * k / 5).then_some(()),
+            || (file_size(&out) >= total * k / 5).then_some(()),
         );
         sigkill(child);
         let distinct: BTreeSet<u64> = seqs(&out).into_iter().collect();
@@ -226,16 +195,16 @@ fn a_consumer_group_killed_mid_way_loses_nothing() {
         );
     }
     run_until_complete(&drain, &out, N);
-    let seqs = seqs(&out);
-    assert_at_least_once_in_order(&seqs, N);
-    assert!(seqs.len() as u64 >= N);
+    let delivered = seqs(&out);
+    assert_at_least_once_in_order(&delivered, N);
+    assert!(delivered.len() as u64 >= N);
 
     // The stored offsets cover everything: after ten more messages, a new run reads exactly those.
     produce(dir.path(), &iggy, &stream, "events", 10, "more");
-    let before = seqs.len();
+    let before = delivered.len();
     let mut child = drain.spawn();
     wait_for(Duration::from_secs(30), "the ten new messages", || {
-        (self::seqs(&out).len() >= before + 10).then_some(())
+        (seqs(&out).len() >= before + 10).then_some(())
     });
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
     let status = wait_for(
@@ -244,7 +213,7 @@ fn a_consumer_group_killed_mid_way_loses_nothing() {
         || child.try_wait().unwrap(),
     );
     assert_eq!(status.code(), Some(0), "{status}");
-    let after = self::seqs(&out);
+    let after = seqs(&out);
     assert_eq!(
         after[before..],
         (0..10).collect::<Vec<u64>>(),

@@ -2,11 +2,13 @@
 //! SIGKILLs, sink retries, permanent failures, SIGTERM drain and transforms in the data path.
 
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use connect_tests::{encode, wait_for, workspace_bin};
+use connect_tests::{
+    assert_at_least_once_in_order, encode, file_size, output_seqs as seqs, wait_for, workspace_bin,
+};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -71,46 +73,8 @@ impl Probe {
     }
 
     fn size(&self) -> u64 {
-        std::fs::metadata(self.out()).map_or(0, |m| m.len())
+        file_size(&self.out())
     }
-}
-
-/// The `seq` of every line of the output file.
-fn seqs(path: &Path) -> Vec<u64> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("line {l:?}: {e}"));
-            v["seq"]
-                .as_u64()
-                .unwrap_or_else(|| panic!("no seq in {l:?}"))
-        })
-        .collect()
-}
-
-/// Every number in `0..n` appears, in order; a number may repeat only as the start of a replay
-/// (a suffix of what was delivered before, sent again after a restart), never skipping ahead.
-fn assert_at_least_once_in_order(seqs: &[u64], n: u64) {
-    assert_eq!(seqs.first(), Some(&0), "the output starts at 0");
-    let mut replays = 0;
-    for w in seqs.windows(2) {
-        let (prev, next) = (w[0], w[1]);
-        assert!(
-            next <= prev + 1,
-            "lost messages: {prev} is followed by {next}"
-        );
-        if next <= prev {
-            replays += 1;
-        }
-    }
-    assert_eq!(
-        seqs.iter().max(),
-        Some(&(n - 1)),
-        "the last message is delivered"
-    );
-    assert!(replays <= 10, "{replays} replays for a handful of restarts");
 }
 
 /// Counters of the last heartbeat the runtime logged (it logs one when it stops).
@@ -172,7 +136,8 @@ fn sigkill_and_restart_lose_nothing_and_keep_order() {
     assert_eq!(kills, 4);
     let (code, _, stderr) = probe.run();
     assert_eq!(code, 0, "the last run finishes: {stderr}");
-    assert_at_least_once_in_order(&seqs(&probe.out()), N);
+    let replays = assert_at_least_once_in_order(&seqs(&probe.out()), N);
+    assert!(replays <= 10, "{replays} replays for a handful of restarts");
     assert_eq!(
         probe.cursor(),
         Some(N),

@@ -4,10 +4,10 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
-use connect_tests::{wait_for, workspace_bin};
+use connect_tests::{spawn_agent, wait_for, workspace_bin};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -91,21 +91,7 @@ bin_dirs = ["{bin_dir}"]
     /// Starts the agent with extra variables in its own environment.
     pub fn start_with_env(&mut self, env: &[(&str, &str)]) {
         assert!(self.child.is_none(), "the agent is already running");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.path().join("agent.log"))
-            .expect("agent log");
-        let child = Command::new(workspace_bin("connect-agent"))
-            .args(["start", "--config"])
-            .arg(&self.config)
-            .env_remove("CONNECT_CONFIG_PATH")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log fd"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn connect-agent");
+        let child = spawn_agent(&self.config, &self.dir.path().join("agent.log"), env);
         self.child = Some(child);
     }
 

@@ -5,10 +5,10 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use connect_tests::workspace_bin;
+use connect_tests::{spawn_agent, workspace_bin};
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
@@ -153,21 +153,11 @@ address = "127.0.0.1:0"
     pub fn start(&mut self) -> &mut Self {
         assert!(self.child.is_none(), "the agent is already running");
         let _ = std::fs::remove_file(self.log_path());
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .expect("agent log");
-        let child = Command::new(workspace_bin("connect-agent"))
-            .args(["start", "--config"])
-            .arg(&self.config)
-            .env_remove("CONNECT_CONFIG_PATH")
-            .env("CONNECT_AGENT_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log fd"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn connect-agent");
+        let child = spawn_agent(
+            &self.config,
+            &self.log_path(),
+            &[("CONNECT_AGENT_LOG", "info")],
+        );
         self.child = Some(child);
         let deadline = Instant::now() + WAIT;
         let url = loop {
