@@ -49,17 +49,10 @@ impl IggySource {
     /// Reads the step; connects in `open`.
     pub fn new(ctx: &ComponentContext, step: &ConsumerStep) -> Result<Self, ComponentError> {
         let settings = IggySettings::resolve(&ctx.runtime().settings().iggy, step.iggy.as_ref());
-        let name = |kind: &str, v: &str| {
-            Identifier::named(v).map_err(|e| {
-                ComponentError::invalid_config(format!(
-                    "{kind} `{v}` is not a valid iggy name: {e}"
-                ))
-            })
-        };
         Ok(Self {
-            stream: name("stream", &step.stream)?,
-            topic: name("topic", &step.topic)?,
-            consumer: Consumer::group(name("consumer_group", &step.consumer_group)?),
+            stream: convert::name("stream", &step.stream)?,
+            topic: convert::name("topic", &step.topic)?,
+            consumer: Consumer::group(convert::name("consumer_group", &step.consumer_group)?),
             step: step.clone(),
             settings,
             client: None,

@@ -104,6 +104,17 @@ fn header_text(kind: HeaderKind, bytes: &Bytes, other: impl FnOnce() -> String) 
     }
 }
 
+/// A stream, topic or consumer-group name from a step as an Iggy identifier; `field` names the
+/// step key in the error.
+pub(crate) fn name(
+    field: &str,
+    value: &str,
+) -> Result<::iggy::prelude::Identifier, ComponentError> {
+    ::iggy::prelude::Identifier::named(value).map_err(|e| {
+        ComponentError::invalid_config(format!("{field} `{value}` is not a valid iggy name: {e}"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,16 +30,9 @@ pub struct IggySink {
 impl IggySink {
     /// Reads the step; connects in `open`.
     pub fn new(ctx: &ComponentContext, step: &ProducerStep) -> Result<Self, ComponentError> {
-        let name = |kind: &str, v: &str| {
-            Identifier::named(v).map_err(|e| {
-                ComponentError::invalid_config(format!(
-                    "{kind} `{v}` is not a valid iggy name: {e}"
-                ))
-            })
-        };
         Ok(Self {
-            stream: name("stream", &step.stream)?,
-            topic: name("topic", &step.topic)?,
+            stream: convert::name("stream", &step.stream)?,
+            topic: convert::name("topic", &step.topic)?,
             settings: IggySettings::resolve(&ctx.runtime().settings().iggy, step.iggy.as_ref()),
             step: step.clone(),
             client: None,

@@ -68,38 +68,27 @@ fn describe(f: &FieldSpec) -> String {
 
 /// Checks one value of a field by its kind; returns it with nested defaults filled in.
 pub(crate) fn check_value(f: &FieldSpec, v: &Value, path: &str, errors: &mut FieldErrors) -> Value {
-    match f.kind {
-        FieldKind::Scalar => check_item(f, v, path, errors),
-        FieldKind::List => match v {
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| check_item(f, item, &format!("{path}[{i}]"), errors))
-                    .collect(),
-            ),
-            other => {
-                errors.push(
-                    path.to_string(),
-                    format!("expected {}, got {}", describe(f), kind_of(other)),
-                );
-                other.clone()
-            }
-        },
-        FieldKind::Map => match v {
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, item)| (k.clone(), check_item(f, item, &join_path(path, k), errors)))
-                    .collect(),
-            ),
-            other => {
-                errors.push(
-                    path.to_string(),
-                    format!("expected {}, got {}", describe(f), kind_of(other)),
-                );
-                other.clone()
-            }
-        },
+    match (f.kind, v) {
+        (FieldKind::Scalar, _) => check_item(f, v, path, errors),
+        (FieldKind::List, Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| check_item(f, item, &format!("{path}[{i}]"), errors))
+                .collect(),
+        ),
+        (FieldKind::Map, Value::Object(m)) => Value::Object(
+            m.iter()
+                .map(|(k, item)| (k.clone(), check_item(f, item, &join_path(path, k), errors)))
+                .collect(),
+        ),
+        (_, other) => {
+            errors.push(
+                path.to_string(),
+                format!("expected {}, got {}", describe(f), kind_of(other)),
+            );
+            other.clone()
+        }
     }
 }
 
