@@ -72,6 +72,24 @@ impl StateStore {
     }
 }
 
+impl StateStore {
+    /// [`save`](Self::save) on the blocking pool, so its fsyncs never stall an async worker.
+    pub async fn save_async<T: Serialize + Send + 'static>(
+        &self,
+        name: &str,
+        value: T,
+    ) -> Result<(), StateError> {
+        let store = self.clone();
+        let owned = name.to_string();
+        tokio::task::spawn_blocking(move || store.save(&owned, &value))
+            .await
+            .map_err(|e| StateError::Write {
+                path: self.path(name),
+                source: std::io::Error::other(e),
+            })?
+    }
+}
+
 /// Writes `bytes` to `path` through a temp file in the same directory: write, fsync, rename,
 /// fsync the directory. Readers see the old content or the new, never a mix.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -114,6 +132,12 @@ mod tests {
         store.save("cursor", &41u64).unwrap();
         store.save("cursor", &42u64).unwrap();
         assert_eq!(store.load::<u64>("cursor").unwrap(), Some(42));
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(store.save_async("cursor", 43u64))
+            .unwrap();
+        assert_eq!(store.load::<u64>("cursor").unwrap(), Some(43));
         let names: Vec<_> = std::fs::read_dir(store.dir())
             .unwrap()
             .map(|e| e.unwrap().file_name())

@@ -32,7 +32,7 @@ pub trait Source: Send + 'static {
         ctx: &ComponentContext,
         cursor: serde_json::Value,
     ) -> Result<(), ComponentError> {
-        ctx.state().save(CURSOR_STATE, &cursor)?;
+        ctx.state().save_async(CURSOR_STATE, cursor).await?;
         Ok(())
     }
 
