@@ -6,9 +6,13 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use bytes::Bytes;
+use memory::Memory;
+#[path = "support/memory.rs"]
+mod memory;
+
 use connect_runtime_sdk::{
-    Batch, ComponentContext, ComponentError, Components, ExitCode, Message, Runtime,
-    RuntimeMetadata, Sink, Source, async_trait,
+    ComponentContext, ComponentError, Components, ExitCode, Message, Runtime, RuntimeMetadata,
+    Sink, async_trait,
 };
 
 const RUNTIME_YML: &str =
@@ -24,41 +28,6 @@ const TRANSFORMS: &str = "  transformer:
     - add_fields: { fields: [ { name: source, value: bench } ] }
     - rename_fields: { fields: [ { from: user, to: user_id } ] }
 ";
-
-/// Emits `count` copies of a JSON object of about `size` bytes (shared `Bytes`, no copies).
-struct Memory {
-    left: u64,
-    payload: Bytes,
-    sent: u64,
-}
-
-#[async_trait]
-impl Source for Memory {
-    async fn poll(
-        &mut self,
-        _ctx: &ComponentContext,
-        max: usize,
-    ) -> Result<Option<Batch>, ComponentError> {
-        if self.left == 0 {
-            return Ok(None);
-        }
-        let n = self.left.min(max as u64);
-        let ts = connect_runtime_sdk::component::now_us();
-        let messages = (0..n)
-            .map(|_| Message {
-                payload: self.payload.clone(),
-                timestamp_us: ts,
-                ..Message::default()
-            })
-            .collect();
-        self.left -= n;
-        self.sent += n;
-        Ok(Some(Batch {
-            messages,
-            cursor: Some(self.sent.into()),
-        }))
-    }
-}
 
 /// Confirms every batch at once.
 struct Discard {
@@ -113,11 +82,10 @@ fn run(count: u64, size: usize, transforms: bool) -> f64 {
     let components = Components::new(metadata(&dir.path().join(".connect")))
         .source("memory", |ctx: &ComponentContext| {
             let c = ctx.raw_config();
-            Ok(Memory {
-                left: c["count"].as_u64().unwrap(),
-                payload: payload(c["size"].as_u64().unwrap() as usize),
-                sent: 0,
-            })
+            Ok(Memory::new(
+                c["count"].as_u64().unwrap(),
+                payload(c["size"].as_u64().unwrap() as usize),
+            ))
         })
         .sink("discard", |_: &ComponentContext| Ok(Discard { bytes: 0 }));
     let started = Instant::now();

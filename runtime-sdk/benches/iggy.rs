@@ -9,50 +9,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use memory::Memory;
+#[path = "support/memory.rs"]
+mod memory;
+
 use connect_runtime_sdk::{
-    Batch, ComponentContext, ComponentError, Components, ExitCode, Message, Runtime,
-    RuntimeMetadata, Sink, Source, async_trait,
+    ComponentContext, ComponentError, Components, ExitCode, Message, Runtime, RuntimeMetadata,
+    Sink, async_trait,
 };
 
 const RUNTIME_YML: &str =
     "model_version: \"1\"\nname: bench\nlabel: Bench\nversion: 0.1.0\nauthor: { name: connect }\n";
 const SOURCE_YML: &str = "model_version: \"1\"\nname: memory\nlabel: Memory\nkind: source\nstatus: experimental\nfields:\n  - { name: count, label: Count, type: int }\n";
 const SINK_YML: &str = "model_version: \"1\"\nname: count\nlabel: Count\nkind: sink\nstatus: experimental\nfields:\n  - { name: until, label: Until, type: int }\n";
-
-/// Emits `count` copies of one ~100-byte JSON object (shared `Bytes`).
-struct Memory {
-    left: u64,
-    sent: u64,
-    payload: Bytes,
-}
-
-#[async_trait]
-impl Source for Memory {
-    async fn poll(
-        &mut self,
-        _: &ComponentContext,
-        max: usize,
-    ) -> Result<Option<Batch>, ComponentError> {
-        if self.left == 0 {
-            return Ok(None);
-        }
-        let n = self.left.min(max as u64);
-        let ts = connect_runtime_sdk::component::now_us();
-        let messages = (0..n)
-            .map(|_| Message {
-                payload: self.payload.clone(),
-                timestamp_us: ts,
-                ..Message::default()
-            })
-            .collect();
-        self.left -= n;
-        self.sent += n;
-        Ok(Some(Batch {
-            messages,
-            cursor: Some(self.sent.into()),
-        }))
-    }
-}
 
 /// Counts confirmed messages; at `until` it records the time and stops its runtime.
 struct Count {
@@ -110,11 +79,10 @@ impl Bench {
         let (seen, done) = (self.seen.clone(), self.done.clone());
         Components::new(RuntimeMetadata::load_dir(&self.dir.path().join(".connect")).unwrap())
             .source("memory", |ctx: &ComponentContext| {
-                Ok(Memory {
-                    left: ctx.raw_config()["count"].as_u64().unwrap(),
-                    sent: 0,
-                    payload: payload(),
-                })
+                Ok(Memory::new(
+                    ctx.raw_config()["count"].as_u64().unwrap(),
+                    payload(),
+                ))
             })
             .sink("count", move |ctx: &ComponentContext| {
                 Ok(Count {
