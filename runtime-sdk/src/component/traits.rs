@@ -9,7 +9,9 @@ use super::message::{Batch, Message};
 /// Produces batches of messages from an external system.
 ///
 /// The pipeline calls `poll` again only after the previous batch is delivered or buffered;
-/// a source should wait (honouring `ctx.cancellation()`) when it has nothing.
+/// a source should wait (honouring `ctx.cancellation()`) when it has nothing. Confirmed cursors
+/// are committed between polls, so a source that can stay idle for long should return an empty
+/// batch now and then (the `file` source does every poll interval) to let them become durable.
 #[async_trait]
 pub trait Source: Send + 'static {
     /// Connects to the external system; called once before the first `poll`, before the
