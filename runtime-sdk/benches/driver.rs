@@ -12,7 +12,7 @@ mod memory;
 
 use connect_runtime_sdk::{
     ComponentContext, ComponentError, Components, ExitCode, Message, Runtime, RuntimeMetadata,
-    Sink, async_trait,
+    Sink, Written, async_trait,
 };
 
 const RUNTIME_YML: &str =
@@ -40,9 +40,9 @@ impl Sink for Discard {
         &mut self,
         _ctx: &ComponentContext,
         batch: &[Message],
-    ) -> Result<(), ComponentError> {
+    ) -> Result<Written, ComponentError> {
         self.bytes += batch.iter().map(|m| m.payload.len() as u64).sum::<u64>();
-        Ok(())
+        Ok(Written::all())
     }
 }
 

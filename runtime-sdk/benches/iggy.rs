@@ -15,7 +15,7 @@ mod memory;
 
 use connect_runtime_sdk::{
     ComponentContext, ComponentError, Components, ExitCode, Message, Runtime, RuntimeMetadata,
-    Sink, async_trait,
+    Sink, Written, async_trait,
 };
 
 const RUNTIME_YML: &str =
@@ -36,13 +36,13 @@ impl Sink for Count {
         &mut self,
         ctx: &ComponentContext,
         batch: &[Message],
-    ) -> Result<(), ComponentError> {
+    ) -> Result<Written, ComponentError> {
         let seen = self.seen.fetch_add(batch.len() as u64, Ordering::Relaxed) + batch.len() as u64;
         if seen >= self.until {
             self.done.lock().unwrap().get_or_insert_with(Instant::now);
             ctx.cancellation().cancel();
         }
-        Ok(())
+        Ok(Written::all())
     }
 }
 

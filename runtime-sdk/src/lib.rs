@@ -14,7 +14,9 @@ pub mod validation;
 pub mod yaml;
 
 pub use async_trait::async_trait;
-pub use component::{Batch, ComponentContext, ComponentError, Message, Sink, Source};
+pub use component::{
+    Batch, ComponentContext, ComponentError, Message, Rejected, Sink, Source, Written,
+};
 pub use contract::ExitCode;
 pub use metadata::RuntimeMetadata;
 pub use model::ConnectorConfig;

@@ -4,8 +4,10 @@ pub mod context;
 pub mod error;
 pub mod message;
 pub mod traits;
+pub mod written;
 
 pub use context::ComponentContext;
 pub use error::ComponentError;
 pub use message::{Batch, Message, Origin, now_us};
 pub use traits::{CURSOR_STATE, Sink, Source};
+pub use written::{Rejected, Written};

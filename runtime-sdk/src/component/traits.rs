@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use super::context::ComponentContext;
 use super::error::ComponentError;
 use super::message::{Batch, Message};
+use super::written::Written;
 
 /// Produces batches of messages from an external system.
 ///
@@ -55,13 +56,18 @@ pub trait Sink: Send + 'static {
         Ok(())
     }
 
-    /// Delivers the whole batch; returns only once it is confirmed (written, acknowledged).
-    /// An error means none of the batch counts as delivered; the pipeline retries it.
+    /// Delivers the batch; returns only once it is confirmed (written, acknowledged).
+    ///
+    /// `Ok(Written::all())` confirms every message. A message the destination refuses for its
+    /// content (a constraint violation, an HTTP 400) is reported with [`Written::reject`] while
+    /// the others count as delivered; the connector's error policy handles it (today: the runtime
+    /// stops with exit 78 naming the message). An error means none of the batch counts as
+    /// delivered: the destination failed, not the messages, and the pipeline retries the batch.
     async fn write(
         &mut self,
         ctx: &ComponentContext,
         batch: &[Message],
-    ) -> Result<(), ComponentError>;
+    ) -> Result<Written, ComponentError>;
 
     /// Called once when the pipeline stops, after the last confirmed batch.
     async fn close(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {

@@ -67,7 +67,7 @@ impl IggySource {
     fn client(&self) -> Result<&IggyClient, ComponentError> {
         self.client
             .as_ref()
-            .ok_or_else(|| ComponentError::permanent("the iggy consumer was used before open"))
+            .ok_or_else(|| ComponentError::restart("the iggy consumer was used before open"))
     }
 
     fn retry<'a>(&'a self, ctx: &'a ComponentContext, what: &'static str) -> Retry<'a> {
@@ -106,7 +106,7 @@ impl IggySource {
                     | IggyError::TopicIdNotFound(..)
                     | IggyError::TopicNameNotFound(..),
                 ) => {
-                    return Err(ComponentError::transient(format!(
+                    return Err(ComponentError::retry(format!(
                         "topic `{}` of stream `{}` does not exist on iggy server {}; create it, or start the connector that produces to it with create_topic: true",
                         self.step.topic, self.step.stream, self.settings.address
                     )));
@@ -190,7 +190,7 @@ impl IggySource {
         let client = self
             .client
             .as_ref()
-            .ok_or_else(|| ComponentError::permanent("the iggy consumer was used before open"))?;
+            .ok_or_else(|| ComponentError::restart("the iggy consumer was used before open"))?;
         loop {
             match client
                 .store_consumer_offset(
@@ -262,7 +262,7 @@ impl Source for IggySource {
                     polled
                 }
                 Err(IggyError::ConsumerGroupMemberNotFound(..)) if rejoined => {
-                    return Err(ComponentError::transient(format!(
+                    return Err(ComponentError::retry(format!(
                         "the iggy server {} dropped this member of consumer group `{}` right after it joined",
                         self.settings.address, self.step.consumer_group
                     )));
@@ -344,7 +344,7 @@ impl Source for IggySource {
 
 /// `{"<partition>": <last offset>}`.
 fn parse_cursor(cursor: &serde_json::Value) -> Result<Vec<(u32, u64)>, ComponentError> {
-    let bad = || ComponentError::permanent(format!("not an iggy consumer cursor: {cursor}"));
+    let bad = || ComponentError::restart(format!("not an iggy consumer cursor: {cursor}"));
     let map = cursor.as_object().ok_or_else(bad)?;
     map.iter()
         .map(|(p, o)| Ok((p.parse().map_err(|_| bad())?, o.as_u64().ok_or_else(bad)?)))

@@ -51,7 +51,7 @@ pub(crate) fn to_iggy(
         .maybe_user_headers(headers)
         .build()
         .map_err(|e| {
-            ComponentError::permanent(format!(
+            ComponentError::restart(format!(
                 "a message of {} bytes cannot be sent to iggy ({e}); iggy needs a non-empty payload within its size limit",
                 message.payload.len()
             ))

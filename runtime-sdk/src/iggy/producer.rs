@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use super::connection::IggySettings;
 use super::convert;
 use super::retry::Retry;
-use crate::component::{ComponentContext, ComponentError, Message, Sink};
+use crate::component::{ComponentContext, ComponentError, Message, Sink, Written};
 use crate::model::{Partitioning, ProducerStep};
 
 /// The `producer` step as a [`Sink`]; runtimes whose own components write to Iggy (the `vanilla`
@@ -41,7 +41,7 @@ impl IggySink {
     }
 
     fn missing(&self, reason: &str) -> ComponentError {
-        ComponentError::transient(format!(
+        ComponentError::retry(format!(
             "topic `{}` of stream `{}` does not exist on iggy server {}{reason}",
             self.step.topic, self.step.stream, self.settings.address
         ))
@@ -142,7 +142,7 @@ impl IggySink {
         let client = self
             .client
             .as_ref()
-            .ok_or_else(|| ComponentError::permanent("the iggy producer was used before open"))?;
+            .ok_or_else(|| ComponentError::restart("the iggy producer was used before open"))?;
         let mut retry = Retry::new(
             "sending messages",
             &self.settings.address,
@@ -217,7 +217,7 @@ impl Sink for IggySink {
         &mut self,
         ctx: &ComponentContext,
         batch: &[Message],
-    ) -> Result<(), ComponentError> {
+    ) -> Result<Written, ComponentError> {
         let mut dropped_headers = 0;
         match self.step.partitioning {
             Partitioning::Balanced => {
@@ -263,7 +263,7 @@ impl Sink for IggySink {
                 "headers with empty values or more than 255 bytes were not sent; iggy cannot carry them"
             );
         }
-        Ok(())
+        Ok(Written::all())
     }
 
     async fn close(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {

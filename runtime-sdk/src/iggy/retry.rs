@@ -50,7 +50,7 @@ impl<'a> Retry<'a> {
         }
         let since = *self.failing_since.get_or_insert_with(Instant::now);
         if since.elapsed() >= self.budget {
-            return Err(ComponentError::transient(format!(
+            return Err(ComponentError::retry(format!(
                 "{} failed: iggy server {} unreachable for {}s ({error}); check that it is running",
                 self.what,
                 self.address,
@@ -63,7 +63,7 @@ impl<'a> Retry<'a> {
         tokio::select! {
             () = tokio::time::sleep(self.backoff) => {}
             () = self.cancel.cancelled() => {
-                return Err(ComponentError::transient(format!("{} abandoned: stopping while iggy server {} was unreachable", self.what, self.address)));
+                return Err(ComponentError::retry(format!("{} abandoned: stopping while iggy server {} was unreachable", self.what, self.address)));
             }
         }
         self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
@@ -118,11 +118,9 @@ pub(crate) fn classify(what: &str, address: &str, error: IggyError) -> Component
             "{what}: cannot connect to {address} ({error}); check the address and tls settings"
         )),
         error if is_connection_error(&error) => {
-            ComponentError::transient(format!("{what}: {error} ({address})"))
+            ComponentError::retry(format!("{what}: {error} ({address})"))
         }
-        error => {
-            ComponentError::transient(format!("{what} failed on iggy server {address}: {error}"))
-        }
+        error => ComponentError::retry(format!("{what} failed on iggy server {address}: {error}")),
     }
 }
 
@@ -135,7 +133,7 @@ mod tests {
         assert!(
             matches!(classify("poll", "h:1", IggyError::InvalidCredentials), ComponentError::InvalidConfig(m) if m.contains("check username/password or token"))
         );
-        assert!(classify("poll", "h:1", IggyError::Disconnected).is_transient());
+        assert!(classify("poll", "h:1", IggyError::Disconnected).is_retryable());
         assert!(is_connection_error(&IggyError::CannotEstablishConnection));
         assert!(!is_connection_error(&IggyError::InvalidCredentials));
     }
@@ -153,7 +151,7 @@ mod tests {
         };
         assert!(attempts >= 2, "retried {attempts} times");
         assert!(
-            err.is_transient() && err.to_string().contains("unreachable"),
+            err.is_retryable() && err.to_string().contains("unreachable"),
             "{err}"
         );
     }

@@ -157,7 +157,7 @@ async fn produced_messages_are_consumed_in_order_and_stored_offsets_hold() {
     let mut sink = open_sink(&s.ctx, &producer_step(&s.stream, "events", json!({}))).await;
     let sent = numbered(0..2500);
     for chunk in sent.chunks(1000) {
-        sink.write(&s.ctx, chunk).await.unwrap();
+        assert!(sink.write(&s.ctx, chunk).await.unwrap().is_complete());
     }
 
     let group = consumer_step(&s.stream, "events", "readers", json!({"batch_length": 700}));
@@ -177,7 +177,12 @@ async fn produced_messages_are_consumed_in_order_and_stored_offsets_hold() {
     // The same group resumes after the stored offset: nothing old, then only the new message.
     let mut again = open_source(&s.ctx, &group).await;
     assert_nothing_more(&s.ctx, &mut again).await;
-    sink.write(&s.ctx, &numbered(2500..2501)).await.unwrap();
+    assert!(
+        sink.write(&s.ctx, &numbered(2500..2501))
+            .await
+            .unwrap()
+            .is_complete()
+    );
     let next = consume(&s.ctx, &mut again, 1, true).await;
     assert_eq!(payloads(&next), ["{\"seq\":2500}"]);
     again.close(&s.ctx).await.unwrap();
@@ -191,7 +196,12 @@ async fn uncommitted_batches_are_delivered_again() {
     };
     let s = setup(&address);
     let mut sink = open_sink(&s.ctx, &producer_step(&s.stream, "events", json!({}))).await;
-    sink.write(&s.ctx, &numbered(0..30)).await.unwrap();
+    assert!(
+        sink.write(&s.ctx, &numbered(0..30))
+            .await
+            .unwrap()
+            .is_complete()
+    );
     let group = consumer_step(&s.stream, "events", "readers", json!({"batch_length": 10}));
 
     // Read two batches, confirm only the first.
@@ -223,14 +233,24 @@ async fn start_last_reads_only_messages_produced_afterwards() {
     };
     let s = setup(&address);
     let mut sink = open_sink(&s.ctx, &producer_step(&s.stream, "events", json!({}))).await;
-    sink.write(&s.ctx, &numbered(0..5)).await.unwrap();
+    assert!(
+        sink.write(&s.ctx, &numbered(0..5))
+            .await
+            .unwrap()
+            .is_complete()
+    );
 
     let mut last = open_source(
         &s.ctx,
         &consumer_step(&s.stream, "events", "tail", json!({"start": "last"})),
     )
     .await;
-    sink.write(&s.ctx, &numbered(5..6)).await.unwrap();
+    assert!(
+        sink.write(&s.ctx, &numbered(5..6))
+            .await
+            .unwrap()
+            .is_complete()
+    );
     assert_eq!(
         payloads(&consume(&s.ctx, &mut last, 1, true).await),
         ["{\"seq\":5}"]
@@ -263,7 +283,7 @@ async fn keyed_messages_keep_their_partition_and_order() {
                 .with_header("n", i.to_string())
         })
         .collect();
-    sink.write(&s.ctx, &sent).await.unwrap();
+    assert!(sink.write(&s.ctx, &sent).await.unwrap().is_complete());
 
     let mut source = open_source(
         &s.ctx,
@@ -341,7 +361,7 @@ async fn an_existing_topic_is_accepted_and_a_missing_one_is_explained() {
         .await
         .expect_err("a missing topic fails to open");
     assert!(
-        err.is_transient() && err.to_string().contains("does not exist"),
+        err.is_retryable() && err.to_string().contains("does not exist"),
         "{err}"
     );
 }

@@ -97,7 +97,7 @@ pub(crate) async fn run(components: Components, ctx: Context) -> Result<(), Work
             };
             (
                 None,
-                Err(WriteFailure::Failed(ComponentError::permanent(message))),
+                Err(WriteFailure::Failed(ComponentError::restart(message))),
             )
         }
         None => (None, Err(WriteFailure::Abandoned)),
@@ -112,6 +112,10 @@ pub(crate) async fn run(components: Components, ctx: Context) -> Result<(), Work
 
     match (read, write) {
         (_, Err(WriteFailure::Failed(e))) => Err(failed("sink", e)),
+        (_, Err(WriteFailure::Rejected(m))) => {
+            tracing::error!(error = %m, "stopping: a message was refused for its content");
+            Err(WorkloadError::Rejected(m))
+        }
         (Err(e), _) => Err(failed("source", e)),
         (Ok(_), _) if committed.is_err() => Err(failed("source", committed.expect_err("checked"))),
         (Ok(ReaderEnd::Finished), Ok(())) => {

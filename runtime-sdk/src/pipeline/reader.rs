@@ -150,7 +150,7 @@ impl Reader {
                 Err(e) => e,
             };
             self.ctx.metrics().record_error(&error);
-            if !error.is_transient() || !self.retry.retries_after(attempt) {
+            if !error.is_retryable() || !self.retry.retries_after(attempt) {
                 tracing::error!(error = %error, attempts = attempt, "source failed");
                 return Err(error);
             }

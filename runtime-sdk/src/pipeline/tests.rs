@@ -11,7 +11,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::{CHANNEL_BATCHES, Components, RetryPolicy};
-use crate::component::{Batch, ComponentContext, ComponentError, Message, Sink, Source};
+use crate::component::{Batch, ComponentContext, ComponentError, Message, Sink, Source, Written};
 use crate::contract::ExitCode;
 use crate::metadata::RuntimeMetadata;
 use crate::runtime::{Runtime, Workload};
@@ -41,7 +41,7 @@ impl Source for TestSource {
     ) -> Result<Option<Batch>, ComponentError> {
         if self.fail_polls > 0 {
             self.fail_polls -= 1;
-            return Err(ComponentError::transient("source hiccup"));
+            return Err(ComponentError::retry("source hiccup"));
         }
         if self.left == 0 {
             return Ok(None);
@@ -71,6 +71,8 @@ impl Source for TestSource {
 struct TestSink {
     shared: Arc<Shared>,
     delay: Duration,
+    /// Refuses the message with this global number (counted from 0) for its content.
+    reject: Option<u64>,
 }
 
 #[async_trait]
@@ -79,13 +81,21 @@ impl Sink for TestSink {
         &mut self,
         _: &ComponentContext,
         batch: &[Message],
-    ) -> Result<(), ComponentError> {
+    ) -> Result<Written, ComponentError> {
         // A slow peer: the source is much faster than this sink.
         tokio::time::sleep(self.delay).await;
         let lead = self.shared.polled.load(SeqCst) - self.shared.written.load(SeqCst);
         self.shared.max_lead.fetch_max(lead, SeqCst);
+        let first = self.shared.written.load(SeqCst);
+        let mut written = Written::all();
+        if let Some(n) = self
+            .reject
+            .filter(|n| (first..first + batch.len() as u64).contains(n))
+        {
+            written.reject((n - first) as usize, "test.bad", "the test sink refuses it");
+        }
         self.shared.written.fetch_add(batch.len() as u64, SeqCst);
-        Ok(())
+        Ok(written)
     }
 }
 
@@ -121,6 +131,7 @@ struct Setup {
     batch: u64,
     fail_polls: u32,
     sink_delay: Duration,
+    sink_rejects: Option<u64>,
     source_type: &'static str,
     source_fails_to_build: bool,
 }
@@ -132,6 +143,7 @@ impl Default for Setup {
             batch: 100,
             fail_polls: 0,
             sink_delay: Duration::ZERO,
+            sink_rejects: None,
             source_type: "mem",
             source_fails_to_build: false,
         }
@@ -172,6 +184,7 @@ fn launch(setup: Setup) -> (ExitCode, Arc<Shared>) {
             Ok(TestSink {
                 shared: s2.clone(),
                 delay: setup.sink_delay,
+                reject: setup.sink_rejects,
             })
         })
         .retry(RetryPolicy {
@@ -245,6 +258,24 @@ fn a_source_failing_past_its_retries_exits_transient() {
 }
 
 #[test]
+fn a_message_refused_for_its_content_stops_without_a_restart_and_is_never_committed() {
+    let (code, shared) = launch(Setup {
+        sink_rejects: Some(4_321),
+        ..Setup::default()
+    });
+    assert_eq!(
+        code,
+        ExitCode::InvalidConfig,
+        "a restart would meet the same message again"
+    );
+    let commits = shared.commits.lock().unwrap();
+    assert!(
+        commits.iter().all(|&c| c <= 4_000),
+        "nothing at or past the refused message is committed: {commits:?}"
+    );
+}
+
+#[test]
 fn an_invalid_config_found_by_a_factory_is_not_restarted() {
     let (code, _) = launch(Setup {
         source_fails_to_build: true,
@@ -267,10 +298,10 @@ fn mismatches_name_components_missing_on_either_side() {
     let dir = tempfile::tempdir().unwrap();
     let components = Components::new(metadata(dir.path()))
         .source("mem", |_: &ComponentContext| {
-            Err::<TestSource, _>(ComponentError::permanent("unused"))
+            Err::<TestSource, _>(ComponentError::restart("unused"))
         })
         .sink_on_stdout("extra", |_: &ComponentContext| {
-            Err::<TestSink, _>(ComponentError::permanent("unused"))
+            Err::<TestSink, _>(ComponentError::restart("unused"))
         });
     assert_eq!(
         components.mismatches(),

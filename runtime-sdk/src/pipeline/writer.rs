@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::batching::Batching;
 use super::retry::RetryPolicy;
-use crate::component::{ComponentContext, ComponentError, Message, Sink};
+use crate::component::{ComponentContext, ComponentError, Message, Origin, Sink, Written};
 
 /// One source batch after the transform chain.
 #[derive(Debug)]
@@ -24,8 +24,10 @@ pub(crate) struct Item {
 /// Why the writer stopped early.
 #[derive(Debug)]
 pub(crate) enum WriteFailure {
-    /// Retries ran out or the error was not transient.
+    /// Retries ran out or the error was not retryable.
     Failed(ComponentError),
+    /// The sink refused a message for its content; retrying or restarting cannot help.
+    Rejected(String),
     /// Shutdown came while a write was failing; the batch stays unconfirmed and is replayed.
     Abandoned,
 }
@@ -62,7 +64,20 @@ impl Writer {
             absorb(first, &mut pending, &mut cursor);
             self.gather(&mut pending, &mut cursor).await;
             for chunk in pending.chunks(max) {
-                self.write_with_retry(chunk).await?;
+                let written = self.write_with_retry(chunk).await?;
+                if let Some(first) = written.rejected().first() {
+                    self.ctx
+                        .metrics()
+                        .record_failed(written.rejected().len() as u64);
+                    let refused = describe(&chunk[first.index], first.index);
+                    return Err(WriteFailure::Rejected(format!(
+                        "the sink refused {refused} ({}): {}; {} of {} messages in the batch were refused",
+                        first.class,
+                        first.reason,
+                        written.rejected().len(),
+                        chunk.len()
+                    )));
+                }
                 let bytes: usize = chunk.iter().map(|m| m.payload.len()).sum();
                 let metrics = self.ctx.metrics();
                 metrics.record_out(chunk.len() as u64, bytes as u64);
@@ -96,19 +111,19 @@ impl Writer {
         }
     }
 
-    async fn write_with_retry(&mut self, chunk: &[Message]) -> Result<(), WriteFailure> {
+    async fn write_with_retry(&mut self, chunk: &[Message]) -> Result<Written, WriteFailure> {
         let mut attempt = 1;
         loop {
             let error = match self.sink.write(&self.ctx, chunk).await {
-                Ok(()) => return Ok(()),
+                Ok(written) => return Ok(written),
                 Err(e) => e,
             };
             let metrics = self.ctx.metrics();
             metrics.record_error(&error);
             let cancelled = self.ctx.cancellation().is_cancelled();
-            if !error.is_transient() || !self.retry.retries_after(attempt) || cancelled {
+            if !error.is_retryable() || !self.retry.retries_after(attempt) || cancelled {
                 metrics.record_failed(chunk.len() as u64);
-                if cancelled && error.is_transient() {
+                if cancelled && error.is_retryable() {
                     tracing::warn!(error = %error, messages = chunk.len(), "sink write failed during shutdown; the batch stays unconfirmed and is replayed after a restart");
                     return Err(WriteFailure::Abandoned);
                 }
@@ -138,5 +153,20 @@ fn absorb(item: Item, pending: &mut Vec<Message>, cursor: &mut Option<Value>) {
     }
     if item.cursor.is_some() {
         *cursor = item.cursor;
+    }
+}
+
+/// Names a message for an operator: its Iggy position, or its place in a source batch and its key.
+fn describe(message: &Message, index: usize) -> String {
+    let key = message
+        .key
+        .as_ref()
+        .map(|k| format!(", key {:?}", String::from_utf8_lossy(k)))
+        .unwrap_or_default();
+    match message.origin {
+        Origin::Iggy { partition, offset } => {
+            format!("the message at partition {partition} offset {offset}{key}")
+        }
+        Origin::Source => format!("message {index} of the batch{key}"),
     }
 }

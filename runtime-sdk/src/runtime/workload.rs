@@ -16,6 +16,10 @@ pub enum WorkloadError {
     /// A peer is down or retries ran out; the agent restarts from the last confirmed position.
     #[error("transient failure: {0}")]
     Transient(String),
+    /// A message was refused for its content and the error policy does not tolerate it; a
+    /// restart would meet the same message, so the runtime exits 78 and is not restarted.
+    #[error("message refused: {0}")]
+    Rejected(String),
     /// A bug or an impossible state.
     #[error("internal error: {0}")]
     Internal(String),
@@ -34,7 +38,7 @@ impl WorkloadError {
 
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Self::InvalidConfig(_) => ExitCode::InvalidConfig,
+            Self::InvalidConfig(_) | Self::Rejected(_) => ExitCode::InvalidConfig,
             Self::Transient(_) => ExitCode::Transient,
             Self::Internal(_) => ExitCode::Internal,
         }

@@ -17,7 +17,7 @@ pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, ComponentErro
     }
     builder
         .build()
-        .map_err(|e| ComponentError::permanent(format!("cannot build the HTTP client: {e}")))
+        .map_err(|e| ComponentError::restart(format!("cannot build the HTTP client: {e}")))
 }
 
 pub(crate) fn method(name: &str) -> Result<Method, ComponentError> {

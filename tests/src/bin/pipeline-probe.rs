@@ -9,7 +9,7 @@ use connect_runtime_sdk::component::CURSOR_STATE;
 use connect_runtime_sdk::contract::EnvError;
 use connect_runtime_sdk::{
     Batch, ComponentContext, ComponentError, Components, Message, Runtime, RuntimeMetadata, Sink,
-    Source, async_trait,
+    Source, Written, async_trait,
 };
 use include_dir::include_dir;
 use serde_json::Value;
@@ -106,8 +106,7 @@ impl Lines {
 impl Sink for Lines {
     /// Opens for appending and cuts off a torn last line left by a crash.
     async fn open(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {
-        let io =
-            |e: std::io::Error| ComponentError::transient(format!("{}: {e}", self.path.display()));
+        let io = |e: std::io::Error| ComponentError::retry(format!("{}: {e}", self.path.display()));
         let file = std::fs::OpenOptions::new()
             .create(true)
             .read(true)
@@ -130,19 +129,19 @@ impl Sink for Lines {
         &mut self,
         _ctx: &ComponentContext,
         batch: &[Message],
-    ) -> Result<(), ComponentError> {
+    ) -> Result<Written, ComponentError> {
         match self.fail.as_str() {
             "permanent" => {
-                return Err(ComponentError::permanent("the probe sink was told to fail"));
+                return Err(ComponentError::restart("the probe sink was told to fail"));
             }
             "transient" => {
-                return Err(ComponentError::transient("the probe sink was told to fail"));
+                return Err(ComponentError::retry("the probe sink was told to fail"));
             }
             _ => {}
         }
         if self.fail_times > 0 {
             self.fail_times -= 1;
-            return Err(ComponentError::transient(
+            return Err(ComponentError::retry(
                 "the probe sink fails this write on purpose",
             ));
         }
@@ -154,6 +153,7 @@ impl Sink for Lines {
         let file = self.file.as_mut().expect("opened before the first write");
         file.write_all(&self.buffer)
             .and_then(|()| file.sync_data())
-            .map_err(|e| ComponentError::transient(format!("{}: {e}", self.path.display())))
+            .map(|()| Written::all())
+            .map_err(|e| ComponentError::retry(format!("{}: {e}", self.path.display())))
     }
 }

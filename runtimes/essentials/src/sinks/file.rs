@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
 
-use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, async_trait};
+use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use serde::Deserialize;
 
 use crate::line_format::LineFormat;
@@ -56,7 +56,7 @@ impl FileSink {
         let path = &self.config.path;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                ComponentError::transient(format!(
+                ComponentError::retry(format!(
                     "cannot create directory {}: {e}; check permissions",
                     dir.display()
                 ))
@@ -68,14 +68,14 @@ impl FileSink {
             .append(true)
             .open(path)
             .map_err(|e| {
-                ComponentError::transient(format!(
+                ComponentError::retry(format!(
                     "cannot open {} for appending: {e}; check the path and permissions",
                     path.display()
                 ))
             })?;
         let total = file.metadata().map(|m| m.len()).unwrap_or(0);
         let complete = complete_length(&file).map_err(|e| {
-            ComponentError::transient(format!("cannot read the end of {}: {e}", path.display()))
+            ComponentError::retry(format!("cannot read the end of {}: {e}", path.display()))
         })?;
         let len = match complete {
             Some(len) if len < total => {
@@ -83,7 +83,7 @@ impl FileSink {
                 // never confirmed and will be written again, so its fragment goes.
                 tracing::warn!(path = %path.display(), removed_bytes = total - len, "removing an unfinished last line left by an interrupted write");
                 file.set_len(len).map_err(|e| {
-                    ComponentError::transient(format!("cannot truncate {}: {e}", path.display()))
+                    ComponentError::retry(format!("cannot truncate {}: {e}", path.display()))
                 })?;
                 len
             }
@@ -91,7 +91,7 @@ impl FileSink {
             None => {
                 // Text that is not ours: end it so the first message starts a line of its own.
                 (&file).write_all(b"\n").map_err(|e| {
-                    ComponentError::transient(format!("cannot write to {}: {e}", path.display()))
+                    ComponentError::retry(format!("cannot write to {}: {e}", path.display()))
                 })?;
                 total + 1
             }
@@ -170,7 +170,7 @@ impl Sink for FileSink {
         &mut self,
         _ctx: &ComponentContext,
         batch: &[Message],
-    ) -> Result<(), ComponentError> {
+    ) -> Result<Written, ComponentError> {
         let mut writer = match self.writer.take() {
             Some(w) => w,
             None => self.open_file()?,
@@ -187,10 +187,10 @@ impl Sink for FileSink {
             (writer, result)
         })
         .await
-        .map_err(|e| ComponentError::permanent(format!("the file writer failed: {e}")))?;
+        .map_err(|e| ComponentError::restart(format!("the file writer failed: {e}")))?;
         self.writer = Some(writer);
-        result.map_err(|e| {
-            ComponentError::transient(format!(
+        result.map(|()| Written::all()).map_err(|e| {
+            ComponentError::retry(format!(
                 "cannot write to {}: {e}",
                 self.config.path.display()
             ))
@@ -202,10 +202,7 @@ impl Sink for FileSink {
             && self.config.fsync != Fsync::Never
         {
             w.file.sync_all().map_err(|e| {
-                ComponentError::transient(format!(
-                    "cannot sync {}: {e}",
-                    self.config.path.display()
-                ))
+                ComponentError::retry(format!("cannot sync {}: {e}", self.config.path.display()))
             })?;
         }
         Ok(())

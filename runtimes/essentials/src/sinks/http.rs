@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use connect_runtime_sdk::model::duration;
-use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, async_trait};
+use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use serde::Deserialize;
@@ -83,8 +83,13 @@ impl HttpSink {
         })
     }
 
-    /// Sends one body until a success code, a refusal, or the retries run out.
-    async fn send(&self, ctx: &ComponentContext, body: Bytes) -> Result<(), ComponentError> {
+    /// Sends one body until a success code, a refusal, or the retries run out. A refusal (a 4xx
+    /// other than 408 and 429) is the content's fault: `Ok(Some(refusal))`.
+    async fn send(
+        &self,
+        ctx: &ComponentContext,
+        body: Bytes,
+    ) -> Result<Option<Refusal>, ComponentError> {
         let mut backoff = Backoff::new(self.initial_backoff, self.max_backoff);
         let mut retries = 0u32;
         loop {
@@ -95,7 +100,7 @@ impl HttpSink {
                 .body(body.clone());
             let (reason, retry_after) = match request.send().await {
                 Ok(response) if self.success_codes.contains(&response.status().as_u16()) => {
-                    return Ok(());
+                    return Ok(None);
                 }
                 Ok(response) if http_common::is_retryable(response.status()) => (
                     format!(
@@ -110,9 +115,18 @@ impl HttpSink {
                     let status = response.status();
                     let text = response.text().await.unwrap_or_default();
                     let snippet: String = text.chars().take(200).collect();
-                    return Err(ComponentError::permanent(format!(
-                        "{} {} answered {status} ({snippet}); the endpoint refuses these messages: check the url, headers, batch_mode and success_codes",
+                    let reason = format!(
+                        "{} {} answered {status} ({snippet}); the endpoint refuses this content",
                         self.method, self.url
+                    );
+                    if status.is_client_error() {
+                        return Ok(Some(Refusal {
+                            class: format!("http.{}", status.as_u16()),
+                            reason,
+                        }));
+                    }
+                    return Err(ComponentError::restart(format!(
+                        "{reason}: check the url, headers, batch_mode and success_codes"
                     )));
                 }
                 Err(e) => (http_common::describe_error(&e), None),
@@ -121,7 +135,7 @@ impl HttpSink {
             if self.max_retries != 0 && retries > self.max_retries {
                 // Permanent for the pipeline, which would otherwise retry the retries: the
                 // runtime exits and the agent restarts it from the last confirmed position.
-                return Err(ComponentError::permanent(format!(
+                return Err(ComponentError::restart(format!(
                     "{reason}; gave up after {} retries",
                     self.max_retries
                 )));
@@ -132,11 +146,17 @@ impl HttpSink {
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = ctx.cancellation().cancelled() => {
-                    return Err(ComponentError::transient(format!("stopped while retrying: {reason}")));
+                    return Err(ComponentError::retry(format!("stopped while retrying: {reason}")));
                 }
             }
         }
     }
+}
+
+/// The endpoint refused a body for its content.
+struct Refusal {
+    class: String,
+    reason: String,
 }
 
 /// One body for a whole batch.
@@ -178,19 +198,29 @@ impl Sink for HttpSink {
         &mut self,
         ctx: &ComponentContext,
         batch: &[Message],
-    ) -> Result<(), ComponentError> {
+    ) -> Result<Written, ComponentError> {
+        let mut written = Written::all();
         if batch.is_empty() {
-            return Ok(());
+            return Ok(written);
         }
         match self.mode {
             BatchMode::Single => {
-                for m in batch {
-                    self.send(ctx, m.payload.clone()).await?;
+                for (index, m) in batch.iter().enumerate() {
+                    if let Some(refusal) = self.send(ctx, m.payload.clone()).await? {
+                        written.reject(index, refusal.class, refusal.reason);
+                    }
                 }
-                Ok(())
             }
-            mode => self.send(ctx, batch_body(mode, batch)).await,
+            // One body for the batch: a refusal refuses every message in it.
+            mode => {
+                if let Some(refusal) = self.send(ctx, batch_body(mode, batch)).await? {
+                    for index in 0..batch.len() {
+                        written.reject(index, refusal.class.clone(), &refusal.reason);
+                    }
+                }
+            }
         }
+        Ok(written)
     }
 }
 

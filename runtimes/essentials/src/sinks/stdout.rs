@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, async_trait};
+use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use serde::Deserialize;
 
 use crate::line_format::LineFormat;
@@ -36,7 +36,7 @@ impl Sink for Stdout {
         &mut self,
         _ctx: &ComponentContext,
         batch: &[Message],
-    ) -> Result<(), ComponentError> {
+    ) -> Result<Written, ComponentError> {
         let mut buf = self.buf.take().unwrap_or_default();
         buf.clear();
         for m in batch {
@@ -49,13 +49,13 @@ impl Sink for Stdout {
             (buf, result)
         })
         .await
-        .map_err(|e| ComponentError::permanent(format!("the stdout writer failed: {e}")))?;
+        .map_err(|e| ComponentError::restart(format!("the stdout writer failed: {e}")))?;
         self.buf = Some(buf);
-        result.map_err(|e| match e.kind() {
+        result.map(|()| Written::all()).map_err(|e| match e.kind() {
             std::io::ErrorKind::BrokenPipe => {
-                ComponentError::permanent("stdout was closed by its reader")
+                ComponentError::restart("stdout was closed by its reader")
             }
-            _ => ComponentError::transient(format!("cannot write to stdout: {e}")),
+            _ => ComponentError::retry(format!("cannot write to stdout: {e}")),
         })
     }
 }

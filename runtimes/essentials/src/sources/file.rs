@@ -166,7 +166,7 @@ impl FileFollow {
 }
 
 fn io_error(path: &std::path::Path, action: &str, e: std::io::Error) -> ComponentError {
-    ComponentError::transient(format!("cannot {action} {}: {e}", path.display()))
+    ComponentError::retry(format!("cannot {action} {}: {e}", path.display()))
 }
 
 /// Appends the next chunk of the file to `pending`; false at the end of the data.

@@ -192,7 +192,7 @@ impl Source for HttpPoll {
                     ctx.metrics().record_error(&reason);
                     self.next_due = Some(Instant::now() + delay);
                 }
-                Err(Failure::Refused(reason)) => return Err(ComponentError::permanent(reason)),
+                Err(Failure::Refused(reason)) => return Err(ComponentError::restart(reason)),
             }
         }
     }

@@ -130,7 +130,7 @@ fn waits_for_a_server_that_is_down_for_a_while() {
 }
 
 #[test]
-fn a_refusal_stops_the_runtime_without_retrying() {
+fn a_refusal_stops_the_runtime_without_retrying_or_a_restart() {
     let server = TestServer::start(0, &[(400, None)], |_| String::new());
     let run = generate_to_http(
         3,
@@ -138,13 +138,13 @@ fn a_refusal_stops_the_runtime_without_retrying() {
     );
     assert_eq!(
         run.spawn().wait().code(),
-        Some(ExitCode::Transient.code()),
-        "{}",
+        Some(ExitCode::InvalidConfig.code()),
+        "a refused message would be refused again after a restart: {}",
         run.stderr()
     );
     assert_eq!(server.received().len(), 1, "a 400 is not retried");
     assert!(
-        run.stderr().contains("refuses these messages"),
+        run.stderr().contains("refuses this content") && run.stderr().contains("http.400"),
         "{}",
         run.stderr()
     );
