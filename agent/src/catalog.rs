@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use connect_runtime_sdk::ConnectorConfig;
-use connect_runtime_sdk::model::{decode, duration};
+use connect_model::ConnectorConfig;
+use connect_model::document::{decode, duration};
 use serde_json::Value;
 
 /// One file of the config dir and what came of it.
@@ -85,7 +85,7 @@ fn load_file(file: &Path, defaults: RestartDefaults) -> Result<ConnectorConfig, 
     let mut value: Value = if text.trim_start().starts_with('{') {
         serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?
     } else {
-        connect_runtime_sdk::yaml::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?
+        connect_model::yaml::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?
     };
     fill_restart_defaults(&mut value, defaults);
     decode::from_value(value).map_err(|e| {

@@ -81,7 +81,7 @@ async fn serve(config: AgentConfig, source: config::ConfigSource) -> anyhow::Res
 
 pub fn print_status(flag: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
     let (config, _) = load_config(flag)?;
-    let path = config.state.path.join(crate::status_file::FILE);
+    let path = config.state.path.join(crate::supervisor::status_file::FILE);
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
             "cannot read {}; is the agent running with this config?",

@@ -3,7 +3,6 @@
 
 pub mod api;
 mod catalog;
-mod channel;
 pub mod cli;
 mod clock;
 pub mod config;
@@ -11,10 +10,9 @@ pub mod daemon;
 pub mod logs;
 pub mod proc_stats;
 pub mod runtimes;
-mod status_file;
 pub mod store;
 pub mod supervisor;
 
 pub use supervisor::{
-    Agent, AgentError, ConnectorMetrics, ConnectorStatus, ReloadReport, State, Totals,
+    Agent, AgentError, ConnectorMetrics, ConnectorStatus, ReloadReport, State, Ticket, Totals,
 };

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use connect_runtime_sdk::RuntimeMetadata;
-use connect_runtime_sdk::model::RuntimeRef;
+use connect_model::RuntimeMetadata;
+use connect_model::document::RuntimeRef;
 
 use crate::config::RuntimesSection;
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use connect_runtime_sdk::ConnectorConfig;
-use connect_runtime_sdk::state::write_atomic;
+use connect_model::ConnectorConfig;
+use connect_model::atomic::write_atomic;
 use serde::{Deserialize, Serialize};
 
 const FILE: &str = "agent.json";
@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn versions_and_desired_state_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let config = connect_runtime_sdk::model::decode::from_str(
+        let config = connect_model::document::decode::from_str(
             "id: a\nruntime: rt\nsteps: { source: { type: x }, sink: { type: y } }\n",
         )
         .unwrap();

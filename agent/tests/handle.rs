@@ -7,8 +7,8 @@ use std::time::Duration;
 use connect_agent::config::AgentConfig;
 use connect_agent::logs::Stream;
 use connect_agent::store::Desired;
-use connect_agent::{Agent, AgentError, ConnectorStatus, State};
-use connect_runtime_sdk::model::decode;
+use connect_agent::{Agent, AgentError, ConnectorStatus, State, Ticket};
+use connect_model::document::decode;
 
 fn bin_dir() -> PathBuf {
     // target/<profile>/deps/<test> → target/<profile>
@@ -64,6 +64,13 @@ async fn wait(
     }
 }
 
+/// A command's ticket, bounded so a broken ticket fails the test instead of hanging it.
+async fn done(ticket: Ticket, what: &str) -> ConnectorStatus {
+    tokio::time::timeout(Duration::from_secs(20), ticket.done())
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_handle_creates_versions_stops_deletes_and_survives_a_restart() {
     let dir = tempfile::Builder::new()
@@ -99,18 +106,21 @@ async fn the_handle_creates_versions_stops_deletes_and_survives_a_restart() {
     let mut v2 = api.clone();
     v2.description = "second".into();
     assert_eq!(agent.add_version("api1", v2, true).await.unwrap(), 2);
-    wait(&agent, "api1", "running version 2", |s| {
+    let second = wait(&agent, "api1", "running version 2", |s| {
         s.version == 2 && s.state == State::Running && s.pid != first.pid
     })
     .await;
     assert_eq!(agent.get("f").unwrap().restarts, 0);
 
-    // Stop is durable.
-    agent.stop_connector("api1").await.unwrap();
-    wait(&agent, "api1", "stopped", |s| {
-        s.state == State::Stopped && s.pid.is_none()
-    })
-    .await;
+    // Stop is durable; its ticket resolves once the runtime has exited.
+    let ticket = agent.stop_connector("api1").await.unwrap();
+    let stopped = done(ticket, "api1 stopped").await;
+    assert_eq!((stopped.state, stopped.pid), (State::Stopped, None));
+    let pid = second.pid.expect("a running connector has a pid");
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the runtime {pid} has exited and was reaped when the stop ticket resolved"
+    );
     assert_eq!(
         agent.record("api1").await.unwrap().desired,
         Desired::Stopped
@@ -142,8 +152,20 @@ async fn the_handle_creates_versions_stops_deletes_and_survives_a_restart() {
     })
     .await;
     assert_eq!(api1.version, 2);
-    agent.start_connector("api1").await.unwrap();
-    wait(&agent, "api1", "running", |s| s.state == State::Running).await;
+    let started = done(agent.start_connector("api1").await.unwrap(), "api1 running").await;
+    assert_eq!(started.state, State::Running, "{started:#?}");
+    let restarted = done(
+        agent.restart_connector("api1").await.unwrap(),
+        "api1 restarted",
+    )
+    .await;
+    assert_eq!(restarted.state, State::Running, "{restarted:#?}");
+    assert_ne!(restarted.pid, started.pid, "a restart runs a new process");
+    let again = done(agent.start_connector("api1").await.unwrap(), "api1 started").await;
+    assert_eq!(
+        again.pid, restarted.pid,
+        "starting a running connector changes nothing"
+    );
 
     // Deleting a file connector hides it durably; deleting an API connector forgets it.
     agent.delete_connector("f").await.unwrap();

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use connect_agent::config::{ConfigSource, load};
-use connect_runtime_sdk::metadata::{RuntimeMetadata, validate_connector};
-use connect_runtime_sdk::model::decode;
+use connect_model::document::decode;
+use connect_model::metadata::{RuntimeMetadata, validate_connector};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -70,7 +70,7 @@ fn deploy_configs_load() {
         std::fs::read_to_string(repo().join("deploy/kubernetes/connect-agent.yaml")).unwrap();
     let mut embedded = 0;
     for doc in manifest.split("\n---\n") {
-        let value: serde_json::Value = connect_runtime_sdk::yaml::from_str(doc).unwrap();
+        let value: serde_json::Value = connect_model::yaml::from_str(doc).unwrap();
         if value["kind"] != "ConfigMap" {
             continue;
         }

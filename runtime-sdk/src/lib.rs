@@ -1,25 +1,27 @@
-//! The connect runtime SDK: the connector model, `.connect` metadata, the runtime contract and
-//! `Runtime::from_env()?.launch(workload)`, which runtimes are built on.
+//! The connect runtime SDK: `Runtime::from_env()?.launch(workload)`, the `Source` and `Sink`
+//! traits, the pipeline, transforms and Iggy steps that runtimes are built on, plus the shared
+//! model (connector document, `.connect` metadata, contract types) re-exported from `connect-model`.
 
 pub mod component;
-pub mod contract;
 pub mod iggy;
-pub mod metadata;
-pub mod model;
 pub mod pipeline;
 pub mod runtime;
 pub mod state;
 pub mod transform;
-pub mod validation;
-pub mod yaml;
+
+// What runtimes share with the agent, re-exported so a runtime depends on this crate alone.
+/// The connector document under its earlier name; prefer [`document`].
+#[doc(hidden)]
+pub use connect_model::document as model;
+pub use connect_model::{contract, document, metadata, validation, yaml};
 
 pub use async_trait::async_trait;
 pub use component::{
     Batch, ComponentContext, ComponentError, Message, Rejected, Sink, Source, Written,
 };
 pub use contract::ExitCode;
+pub use document::ConnectorConfig;
 pub use metadata::RuntimeMetadata;
-pub use model::ConnectorConfig;
 pub use pipeline::{Components, RetryPolicy};
 pub use runtime::{Context, Metrics, Runtime, Workload, WorkloadError};
 pub use validation::{FieldError, FieldErrors};

@@ -3,8 +3,8 @@
 
 use axum::body::Body;
 use axum::http::StatusCode;
-use connect_runtime_sdk::ConnectorConfig;
-use connect_runtime_sdk::model::decode;
+use connect_model::ConnectorConfig;
+use connect_model::document::decode;
 use serde_json::Value;
 
 use super::error::ApiError;
@@ -39,7 +39,7 @@ pub(crate) fn value(text: &str) -> Result<Value, ApiError> {
         serde_json::from_str(text)
             .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))
     } else {
-        connect_runtime_sdk::yaml::from_str(text)
+        connect_model::yaml::from_str(text)
             .map_err(|e| ApiError::bad_request(format!("the body is not valid YAML: {e}")))
     }
 }

@@ -131,7 +131,7 @@ pub(crate) async fn plugin(
         ),
         "yaml" => (
             "application/yaml",
-            connect_runtime_sdk::yaml::to_string(&doc).map_err(ApiError::internal)?,
+            connect_model::yaml::to_string(&doc).map_err(ApiError::internal)?,
         ),
         "toml" => (
             "application/toml",

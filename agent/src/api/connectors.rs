@@ -48,8 +48,8 @@ pub(crate) async fn list(
     Ok(Json(list).into_response())
 }
 
-pub(crate) fn direction_name(d: connect_runtime_sdk::model::Direction) -> &'static str {
-    use connect_runtime_sdk::model::Direction::*;
+pub(crate) fn direction_name(d: connect_model::document::Direction) -> &'static str {
+    use connect_model::document::Direction::*;
     match d {
         Inlet => "inlet",
         Outlet => "outlet",

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use connect_runtime_sdk::validation::FieldErrors;
+use connect_model::validation::FieldErrors;
 use serde::Serialize;
 use serde_json::Value;
 

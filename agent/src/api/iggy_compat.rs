@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use connect_runtime_sdk::model::Direction;
+use connect_model::document::Direction;
 use serde_json::{Value, json};
 
 use super::configs;

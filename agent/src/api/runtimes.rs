@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use connect_runtime_sdk::model::{ComponentKind, RuntimeRef};
+use connect_model::document::{ComponentKind, RuntimeRef};
 use serde_json::json;
 
 use super::error::ApiError;

@@ -1,9 +1,9 @@
 //! What the API returns for a connector: its status plus durable facts, and its config only
 //! ever through [`masked`] (the SDK's one masking helper).
 
-use connect_runtime_sdk::ConnectorConfig;
-use connect_runtime_sdk::metadata::mask_connector;
-use connect_runtime_sdk::model::Direction;
+use connect_model::ConnectorConfig;
+use connect_model::document::Direction;
+use connect_model::metadata::mask_connector;
 use serde::Serialize;
 
 use crate::store::{ConfigVersion, ConnectorRecord, Origin};

@@ -202,7 +202,7 @@ fn print_one(c: &Value) {
     }
     if !c["config"].is_null() {
         println!("config:");
-        for line in connect_runtime_sdk::yaml::to_string(&c["config"])
+        for line in connect_model::yaml::to_string(&c["config"])
             .unwrap_or_default()
             .lines()
         {
@@ -213,7 +213,7 @@ fn print_one(c: &Value) {
 
 fn apply(client: &Client, format: Format, file: &PathBuf) -> Result<(), CliError> {
     let text = read(file)?;
-    let id = connect_runtime_sdk::model::decode::from_str(&text)
+    let id = connect_model::document::decode::from_str(&text)
         .map_err(|e| CliError::Invalid(format!("{}: {e}", file.display())))?
         .id
         .to_string();
@@ -325,7 +325,7 @@ fn configs(client: &Client, format: Format, id: &str, action: ConfigsCmd) -> Res
             if output::structured(format, &v).is_none() {
                 print!(
                     "{}",
-                    connect_runtime_sdk::yaml::to_string(&v["config"]).unwrap_or_default()
+                    connect_model::yaml::to_string(&v["config"]).unwrap_or_default()
                 );
             }
             Ok(())

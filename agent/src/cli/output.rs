@@ -23,7 +23,7 @@ pub fn structured(format: Format, value: &Value) -> Option<()> {
         Format::Yaml => {
             print!(
                 "{}",
-                connect_runtime_sdk::yaml::to_string(value).unwrap_or_default()
+                connect_model::yaml::to_string(value).unwrap_or_default()
             );
             Some(())
         }

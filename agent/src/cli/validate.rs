@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use connect_runtime_sdk::metadata::validate_connector;
-use connect_runtime_sdk::model::decode;
+use connect_model::document::decode;
+use connect_model::metadata::validate_connector;
 
 use super::error::CliError;
 use crate::config;

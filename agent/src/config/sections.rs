@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use connect_runtime_sdk::model::duration;
+use connect_model::document::duration;
 use serde::{Deserialize, Serialize};
 
 use super::ByteSize;

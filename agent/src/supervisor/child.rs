@@ -7,12 +7,16 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use connect_runtime_sdk::model::RestartConfig;
+use std::time::Duration;
+
+use connect_model::contract::env::vars;
+use connect_model::document::RestartConfig;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::net::unix::pipe;
 
 use super::process::{self, Process};
+use crate::config::AgentConfig;
 
 /// The kernel's limit on one argument (MAX_ARG_STRLEN, 32 pages), terminating NUL included.
 pub(crate) const MAX_ARG_STRLEN: usize = 128 * 1024;
@@ -39,6 +43,74 @@ pub(crate) struct ChildEnv {
     pub state_root: PathBuf,
     /// `OTEL_SERVICE_NAME` prefix when telemetry is on.
     pub otel_service_prefix: Option<String>,
+}
+
+impl ChildEnv {
+    /// The contract's environment shared by every child, from the agent's config.
+    pub(crate) fn from_config(config: &AgentConfig, socket: &std::path::Path) -> Self {
+        let prefix = connect_model::document::connector::RESERVED_ENV_PREFIX.as_bytes();
+        let inherited = std::env::vars_os()
+            .filter(|(k, _)| {
+                !std::os::unix::ffi::OsStrExt::as_bytes(k.as_os_str()).starts_with(prefix)
+            })
+            .collect();
+        let fmt = connect_model::document::duration::format;
+        let iggy = &config.iggy;
+        let mut common = vec![
+            (vars::LOG_LEVEL.to_string(), config.logs.level.clone()),
+            (vars::LOG_FORMAT.to_string(), config.logs.format.clone()),
+            (vars::IGGY_ADDRESS.to_string(), iggy.address.clone()),
+            (vars::IGGY_USERNAME.to_string(), iggy.username.clone()),
+            (vars::IGGY_PASSWORD.to_string(), iggy.password.clone()),
+            (
+                vars::IGGY_TLS_ENABLED.to_string(),
+                iggy.tls.enabled.to_string(),
+            ),
+            (
+                vars::AGENT_SOCKET.to_string(),
+                absolute(socket).display().to_string(),
+            ),
+            (
+                vars::HEARTBEAT_INTERVAL.to_string(),
+                fmt(config.supervisor.heartbeat_interval),
+            ),
+            // The runtime drains within 80 % of the grace period, before SIGKILL could hit it.
+            (
+                vars::SHUTDOWN_TIMEOUT.to_string(),
+                fmt(config
+                    .supervisor
+                    .grace_period
+                    .mul_f64(0.8)
+                    .max(Duration::from_millis(1))),
+            ),
+        ];
+        for (name, value) in [
+            (vars::IGGY_TOKEN, &iggy.token),
+            (vars::IGGY_TLS_CA_FILE, &iggy.tls.ca_file),
+            (vars::IGGY_TLS_DOMAIN, &iggy.tls.domain),
+        ] {
+            if !value.is_empty() {
+                common.push((name.to_string(), value.clone()));
+            }
+        }
+        let telemetry = config.telemetry.enabled && !config.telemetry.endpoint.is_empty();
+        if telemetry {
+            common.push((
+                vars::OTEL_ENDPOINT.to_string(),
+                config.telemetry.endpoint.clone(),
+            ));
+        }
+        Self {
+            inherited,
+            common,
+            state_root: absolute(&config.state.path.join("connectors")),
+            otel_service_prefix: telemetry.then(|| config.telemetry.service_name.clone()),
+        }
+    }
+}
+
+fn absolute(p: &std::path::Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 pub(crate) struct Spawned {
@@ -90,7 +162,7 @@ pub(crate) fn spawn(
         path: state_dir.clone(),
         source,
     })?;
-    use connect_runtime_sdk::contract::env::vars;
+    use connect_model::contract::env::vars;
     let mut vars_map: BTreeMap<OsString, OsString> = env.inherited.iter().cloned().collect();
     let mut set = |k: &str, v: &OsStr| {
         vars_map.insert(k.into(), v.to_os_string());

@@ -1,9 +1,9 @@
 //! From a connector's active config to what the task runs: the runtime resolved, the config
 //! validated against the runtime's component definitions, encoded and size-checked.
 
-use connect_runtime_sdk::ConnectorConfig;
-use connect_runtime_sdk::metadata::validate_connector;
-use connect_runtime_sdk::model::decode::to_base64;
+use connect_model::ConnectorConfig;
+use connect_model::document::decode::to_base64;
+use connect_model::metadata::validate_connector;
 
 use super::child::{LaunchSpec, MAX_ARG_STRLEN};
 use crate::runtimes::RuntimeRegistry;

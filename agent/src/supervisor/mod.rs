@@ -3,22 +3,19 @@
 
 mod backoff;
 mod changes;
+pub(crate) mod channel;
 mod child;
 mod handle;
 mod launch;
 mod process;
+mod registry;
 mod slot;
 mod spawner;
 mod status;
+pub(crate) mod status_file;
 mod task;
+mod ticket;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
-
-pub(crate) use changes::Changes;
-pub use handle::api_ops::RecordSummary;
-pub use handle::{Agent, AgentError, ConnectorMetrics, ReloadReport, Totals};
+pub use handle::{Agent, AgentError, ConnectorMetrics, RecordSummary, ReloadReport, Totals};
 pub use status::{ConnectorStatus, HeartbeatInfo, State};
-
-/// Every connector's shared part, by id; read by the agent channel and the handle.
-pub(crate) type Registry = RwLock<BTreeMap<String, Arc<slot::Slot>>>;
+pub use ticket::Ticket;

@@ -3,12 +3,13 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use connect_runtime_sdk::contract::AgentMessage;
+use connect_model::contract::AgentMessage;
 use nix::sys::signal::Signal;
 use tokio::sync::mpsc;
 
 use super::changes::Changes;
 use super::child::LaunchSpec;
+use super::registry::unpoisoned;
 use super::status::{ConnectorStatus, HeartbeatInfo};
 use crate::logs::{Stream, StreamCapture};
 
@@ -67,7 +68,7 @@ impl Slot {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, ConnectorStatus> {
-        self.status.lock().unwrap_or_else(|p| p.into_inner())
+        unpoisoned(self.status.lock())
     }
 
     /// Changes the status and tells the status file writer.
@@ -81,7 +82,7 @@ impl Slot {
             Stream::Stdout => &self.stdout,
             Stream::Stderr => &self.stderr,
         };
-        m.lock().unwrap_or_else(|p| p.into_inner())
+        unpoisoned(m.lock())
     }
 
     pub(crate) fn send(&self, command: Command) -> bool {
@@ -135,7 +136,7 @@ impl Slot {
                 message,
                 ..
             } => {
-                use connect_runtime_sdk::contract::EventLevel;
+                use connect_model::contract::EventLevel;
                 match level {
                     EventLevel::Info => {
                         tracing::info!(connector = %connector_id, event = %name, "{message}")

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use connect_runtime_sdk::contract::agent_message::Counters;
+use connect_model::contract::agent_message::Counters;
 use serde::Serialize;
 
 use crate::store::Desired;

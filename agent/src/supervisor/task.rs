@@ -6,8 +6,8 @@ use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
-use connect_runtime_sdk::ExitCode;
-use connect_runtime_sdk::model::RestartPolicy;
+use connect_model::ExitCode;
+use connect_model::document::RestartPolicy;
 use nix::sys::signal::Signal;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
@@ -211,7 +211,7 @@ impl Task {
                 _ = sleep_until(deadline) => {
                     if ending.is_none() {
                         let silent = self.sup.heartbeat_timeout;
-                        tracing::warn!(connector = %self.id, pid, "no heartbeat within {}: killing the runtime as hung", connect_runtime_sdk::model::duration::format(silent));
+                        tracing::warn!(connector = %self.id, pid, "no heartbeat within {}: killing the runtime as hung", connect_model::document::duration::format(silent));
                         ending = Some(Ending::Hang);
                         deadline = self.terminate(pid);
                     } else {
@@ -365,7 +365,7 @@ impl Task {
             (*failures).max(1),
             jitter,
         );
-        tracing::info!(connector = %self.id, "the runtime {how}; restarting in {}", connect_runtime_sdk::model::duration::format(delay));
+        tracing::info!(connector = %self.id, "the runtime {how}; restarting in {}", connect_model::document::duration::format(delay));
         let f = *failures;
         self.slot.update(|s| {
             s.set_state(State::Backoff);

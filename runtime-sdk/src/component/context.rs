@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::error::ComponentError;
-use crate::model::ConnectorConfig;
+use crate::document::ConnectorConfig;
 use crate::runtime::{Context, Metrics};
 use crate::state::StateStore;
 

@@ -5,8 +5,8 @@
 use ::iggy::prelude::{AutoLogin, Client, Credentials, IggyClient};
 
 use crate::component::ComponentError;
-use crate::contract::env::IggyDefaults;
-use crate::model::IggyConnection;
+use crate::document::IggyConnection;
+use crate::runtime::IggyDefaults;
 
 use super::retry::Retry;
 
@@ -135,7 +135,7 @@ impl IggySettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::IggyTls;
+    use crate::document::IggyTls;
 
     fn defaults() -> IggyDefaults {
         IggyDefaults {

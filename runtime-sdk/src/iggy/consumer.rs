@@ -20,7 +20,7 @@ use super::connection::IggySettings;
 use super::convert;
 use super::retry::Retry;
 use crate::component::{Batch, ComponentContext, ComponentError, Source};
-use crate::model::{ConsumerStep, StartFrom};
+use crate::document::{ConsumerStep, StartFrom};
 
 /// The `consumer` step as a [`Source`]; runtimes whose own components read Iggy (the `vanilla`
 /// runtime's `iggy` source) use it directly.

@@ -16,7 +16,7 @@ pub use consumer::IggySource;
 pub use producer::IggySink;
 
 use crate::component::{ComponentContext, ComponentError, Sink, Source};
-use crate::model::{ConsumerStep, ProducerStep};
+use crate::document::{ConsumerStep, ProducerStep};
 
 /// The `consumer` step as a source; connects in [`Source::open`].
 pub(crate) fn consumer(

@@ -13,7 +13,7 @@ use super::connection::IggySettings;
 use super::convert;
 use super::retry::Retry;
 use crate::component::{ComponentContext, ComponentError, Message, Sink, Written};
-use crate::model::{Partitioning, ProducerStep};
+use crate::document::{Partitioning, ProducerStep};
 
 /// The `producer` step as a [`Sink`]; runtimes whose own components write to Iggy (the `vanilla`
 /// runtime's `iggy` sink) use it directly.

@@ -11,9 +11,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::component::{ComponentContext, ComponentError, Message, Origin, Sink, Source};
-use crate::contract::RuntimeSettings;
-use crate::model::{ConsumerStep, ProducerStep};
+use crate::document::{ConsumerStep, ProducerStep};
 use crate::runtime::Context;
+use crate::runtime::RuntimeSettings;
 
 use super::{IggySink, IggySource};
 
@@ -45,7 +45,7 @@ fn setup(address: &str) -> Setup {
     let env: BTreeMap<String, String> =
         [("CONNECT_IGGY_ADDRESS".to_string(), address.to_string())].into();
     let settings = RuntimeSettings::from_env(&env).unwrap();
-    let connector = crate::model::decode::from_str(
+    let connector = crate::document::decode::from_str(
         "id: iggy-test\nruntime: test\nsteps:\n  source: { type: x }\n  sink: { type: y }\n",
     )
     .unwrap();

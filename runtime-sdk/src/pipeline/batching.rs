@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::model::{Input, Output, Steps};
+use crate::document::{Input, Output, Steps};
 
 /// Messages per sink write (and per source poll) when the steps do not say (`batch_length`).
 pub const DEFAULT_BATCH_LENGTH: usize = 1000;
@@ -51,7 +51,7 @@ mod tests {
     use super::*;
 
     fn batching(doc: &str) -> Batching {
-        Batching::for_steps(&crate::model::decode::from_str(doc).unwrap().steps)
+        Batching::for_steps(&crate::document::decode::from_str(doc).unwrap().steps)
     }
 
     #[test]

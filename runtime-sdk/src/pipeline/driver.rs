@@ -16,7 +16,7 @@ use super::reader::{Reader, ReaderEnd};
 use super::registry::Components;
 use super::writer::{WriteFailure, Writer};
 use crate::component::{ComponentContext, ComponentError, Sink, Source};
-use crate::model::{Input, Output};
+use crate::document::{Input, Output};
 use crate::runtime::{Context, WorkloadError};
 use crate::transform::Chain;
 

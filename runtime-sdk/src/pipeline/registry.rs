@@ -8,8 +8,8 @@ use std::sync::Arc;
 use super::driver;
 use super::retry::RetryPolicy;
 use crate::component::{ComponentContext, ComponentError, Sink, Source};
+use crate::document::{ComponentKind, ConnectorConfig};
 use crate::metadata::RuntimeMetadata;
-use crate::model::{ComponentKind, ConnectorConfig};
 use crate::runtime::{Context, Workload, WorkloadError};
 
 pub(crate) type SourceFactory = Arc<

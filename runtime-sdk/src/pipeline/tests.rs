@@ -312,7 +312,7 @@ fn mismatches_name_components_missing_on_either_side() {
         ]
     );
     let doc = |sink: &str| {
-        crate::model::decode::from_str(&format!(
+        crate::document::decode::from_str(&format!(
             "id: t\nruntime: t\nsteps:\n  source: {{ type: mem }}\n  sink: {{ type: {sink} }}\n"
         ))
         .unwrap()

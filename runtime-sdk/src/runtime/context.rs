@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use super::RuntimeSettings;
 use super::agent_channel::AgentHandle;
 use super::metrics::Metrics;
-use crate::contract::{EventLevel, RuntimeSettings};
+use crate::contract::EventLevel;
+use crate::document::ConnectorConfig;
 use crate::metadata::RuntimeMetadata;
-use crate::model::ConnectorConfig;
 
 /// What a workload may use: its validated connector config (secrets resolved, defaults
 /// filled), the runtime's settings, cancellation, counters and the agent channel.

@@ -4,6 +4,7 @@
 mod agent_channel;
 mod context;
 mod metrics;
+mod settings;
 mod shutdown;
 mod telemetry;
 mod workload;
@@ -15,14 +16,14 @@ use tokio_util::sync::CancellationToken;
 
 pub use context::Context;
 pub use metrics::Metrics;
+pub use settings::{EnvError, IggyDefaults, LogFormat, RuntimeSettings};
 pub use workload::{Workload, WorkloadError};
 
 use crate::contract::{
-    CONTRACT_VERSION, Env, EnvError, ExitCode, Invocation, ProcessEnv, RuntimeSettings, invocation,
-    secret_ref,
+    CONTRACT_VERSION, Env, ExitCode, Invocation, ProcessEnv, invocation, secret_ref,
 };
+use crate::document::{ConnectorConfig, decode};
 use crate::metadata::RuntimeMetadata;
-use crate::model::{ConnectorConfig, decode};
 use crate::validation::FieldErrors;
 
 /// A runtime process, configured from its environment.
@@ -253,7 +254,7 @@ impl Runtime {
         let result = tokio::select! {
             r = &mut work => r,
             _ = cancel.cancelled() => {
-                tracing::info!(timeout = %crate::model::duration::format(shutdown_timeout), "stopping: draining in-flight work");
+                tracing::info!(timeout = %crate::document::duration::format(shutdown_timeout), "stopping: draining in-flight work");
                 match tokio::time::timeout(shutdown_timeout, &mut work).await {
                     Ok(r) => r,
                     Err(_) => {

@@ -15,7 +15,8 @@ use tracing_subscriber::prelude::*;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use super::metrics::Metrics;
-use crate::contract::{Counters, LogFormat, RuntimeSettings};
+use super::{LogFormat, RuntimeSettings};
+use crate::contract::Counters;
 
 /// Flushes exported spans and metrics when dropped (at process exit, outside the async runtime).
 pub(crate) struct TelemetryGuard(Option<(SdkTracerProvider, SdkMeterProvider)>);

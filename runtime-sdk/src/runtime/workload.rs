@@ -4,8 +4,8 @@ use std::future::Future;
 
 use super::context::Context;
 use crate::contract::ExitCode;
+use crate::document::ConnectorConfig;
 use crate::metadata::RuntimeMetadata;
-use crate::model::ConnectorConfig;
 
 /// Why a workload stopped; decides the exit code and so whether the agent restarts it.
 #[derive(Debug, thiserror::Error)]

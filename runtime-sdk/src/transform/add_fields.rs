@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::assignment::Assignment;
 use super::error::TransformError;
-use crate::model::transform::AddFieldsConfig;
+use crate::document::transform::AddFieldsConfig;
 
 #[derive(Debug, Clone)]
 pub(crate) struct AddFields {

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::computed::compute;
 use super::path::FieldPath;
-use crate::model::transform::{Computed, FieldAssignment};
+use crate::document::transform::{Computed, FieldAssignment};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Assignment {

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::component::now_us;
-use crate::model::transform::Computed;
+use crate::document::transform::Computed;
 
 pub(crate) fn compute(kind: Computed) -> Value {
     match kind {

@@ -4,7 +4,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::path::FieldPath;
-use crate::model::transform::Condition;
+use crate::document::transform::Condition;
 use crate::validation::FieldErrors;
 
 #[derive(Debug, Clone)]

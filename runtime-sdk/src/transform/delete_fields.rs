@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::path::FieldPath;
-use crate::model::transform::DeleteFieldsConfig;
+use crate::document::transform::DeleteFieldsConfig;
 
 #[derive(Debug, Clone)]
 pub(crate) struct DeleteFields {

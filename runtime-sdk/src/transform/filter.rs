@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::Verdict;
 use super::condition::Compiled;
-use crate::model::transform::{FilterAction, FilterConfig};
+use crate::document::transform::{FilterAction, FilterConfig};
 use crate::validation::FieldErrors;
 
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use regex::RegexSet;
 use serde_json::{Map, Value};
 
 use super::path::FieldPath;
-use crate::model::transform::FilterFieldsConfig;
+use crate::document::transform::FilterFieldsConfig;
 use crate::validation::FieldErrors;
 
 #[derive(Debug, Clone)]

@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 pub use error::TransformError;
 
 use crate::component::Message;
-use crate::model::TransformStep;
+use crate::document::TransformStep;
 use crate::runtime::Metrics;
 use crate::validation::FieldErrors;
 

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::error::TransformError;
 use super::path::FieldPath;
-use crate::model::transform::RenameFieldsConfig;
+use crate::document::transform::RenameFieldsConfig;
 
 #[derive(Debug, Clone)]
 pub(crate) struct RenameFields {

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::assignment::Assignment;
 use super::error::TransformError;
-use crate::model::transform::{UpdateCondition, UpdateFieldsConfig};
+use crate::document::transform::{UpdateCondition, UpdateFieldsConfig};
 
 #[derive(Debug, Clone)]
 pub(crate) struct UpdateFields {

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use connect_runtime_sdk::RuntimeMetadata;
+use connect_runtime_sdk::document::{ComponentKind, decode};
 use connect_runtime_sdk::metadata::{
     ComponentSpec, FieldKind, FieldType, config_fields, validate_config, validate_connector,
 };
-use connect_runtime_sdk::model::{ComponentKind, decode};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 

@@ -3,9 +3,9 @@
 //! `producer` steps do the rest, so `consumer → sink: iggy` or `source: iggy → producer`
 //! replicates a topic from one Iggy server to another.
 
-use connect_runtime_sdk::contract::EnvError;
+use connect_runtime_sdk::document::{ConsumerStep, IggyConnection, ProducerStep, StartFrom};
 use connect_runtime_sdk::iggy::{IggySink, IggySource};
-use connect_runtime_sdk::model::{ConsumerStep, IggyConnection, ProducerStep, StartFrom};
+use connect_runtime_sdk::runtime::EnvError;
 use connect_runtime_sdk::{ComponentContext, ComponentError, Components, Runtime, RuntimeMetadata};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;

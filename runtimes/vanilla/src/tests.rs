@@ -5,10 +5,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use connect_runtime_sdk::document::{ComponentKind, decode};
 use connect_runtime_sdk::metadata::{
     FieldSpec, config_fields, validate_config, validate_connector,
 };
-use connect_runtime_sdk::model::{ComponentKind, decode};
 use serde_json::{Map, Value};
 
 use super::{SinkConfig, SourceConfig, server};

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use connect_runtime_sdk::contract::EnvError;
+use connect_runtime_sdk::runtime::EnvError;
 use connect_runtime_sdk::{Context, Runtime, RuntimeMetadata, WorkloadError};
 use include_dir::include_dir;
 use serde_json::Value;
@@ -26,7 +26,7 @@ async fn run(ctx: Context) -> Result<(), WorkloadError> {
         .config;
     let every = config["every"]
         .as_str()
-        .map(connect_runtime_sdk::model::duration::parse)
+        .map(connect_runtime_sdk::document::duration::parse)
         .transpose()
         .map_err(WorkloadError::invalid_config)?;
     let every = every.unwrap_or(Duration::from_millis(10));

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use connect_runtime_sdk::component::CURSOR_STATE;
-use connect_runtime_sdk::contract::EnvError;
+use connect_runtime_sdk::runtime::EnvError;
 use connect_runtime_sdk::{
     Batch, ComponentContext, ComponentError, Components, Message, Runtime, RuntimeMetadata, Sink,
     Source, Written, async_trait,
@@ -39,7 +39,7 @@ impl Count {
         let config = ctx.raw_config();
         let interval = config["interval"]
             .as_str()
-            .map(connect_runtime_sdk::model::duration::parse)
+            .map(connect_runtime_sdk::document::duration::parse)
             .transpose()
             .map_err(ComponentError::invalid_config)?
             .unwrap_or_default();

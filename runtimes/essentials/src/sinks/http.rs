@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use connect_runtime_sdk::model::duration;
+use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use connect_runtime_sdk::component::{CURSOR_STATE, now_us};
-use connect_runtime_sdk::model::duration;
+use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Message, Source, async_trait};
 use serde::{Deserialize, Serialize};
 

@@ -1,88 +1,10 @@
-//! The runtime's settings, read from `CONNECT_*` and `OTEL_*` variables through a small trait so
-//! tests pass a map; every bad variable is reported at once.
+//! The runtime's settings, read from `CONNECT_*` and `OTEL_*` variables through the contract's
+//! `Env` trait so tests pass a map; every bad variable is reported at once.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Where variables come from: the process, or a map in tests.
-pub trait Env {
-    fn var(&self, name: &str) -> Option<String>;
-    /// Every variable name, to spot unknown `CONNECT_*` ones.
-    fn names(&self) -> Vec<String>;
-}
-
-/// The real process environment.
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
-    }
-    fn names(&self) -> Vec<String> {
-        std::env::vars_os()
-            .filter_map(|(k, _)| k.into_string().ok())
-            .collect()
-    }
-}
-
-impl<S: std::hash::BuildHasher> Env for std::collections::HashMap<String, String, S> {
-    fn var(&self, name: &str) -> Option<String> {
-        self.get(name).cloned()
-    }
-    fn names(&self) -> Vec<String> {
-        self.keys().cloned().collect()
-    }
-}
-
-impl Env for BTreeMap<String, String> {
-    fn var(&self, name: &str) -> Option<String> {
-        self.get(name).cloned()
-    }
-    fn names(&self) -> Vec<String> {
-        self.keys().cloned().collect()
-    }
-}
-
-/// The variables of the contract, in one place (docs/runtime-contract.md lists the same).
-pub mod vars {
-    pub const CONNECTOR_ID: &str = "CONNECT_CONNECTOR_ID";
-    pub const INSTANCE_ID: &str = "CONNECT_INSTANCE_ID";
-    pub const STATE_DIR: &str = "CONNECT_STATE_DIR";
-    pub const LOG_LEVEL: &str = "CONNECT_LOG_LEVEL";
-    pub const LOG_FORMAT: &str = "CONNECT_LOG_FORMAT";
-    pub const IGGY_ADDRESS: &str = "CONNECT_IGGY_ADDRESS";
-    pub const IGGY_USERNAME: &str = "CONNECT_IGGY_USERNAME";
-    pub const IGGY_PASSWORD: &str = "CONNECT_IGGY_PASSWORD";
-    pub const IGGY_TOKEN: &str = "CONNECT_IGGY_TOKEN";
-    pub const IGGY_TLS_ENABLED: &str = "CONNECT_IGGY_TLS_ENABLED";
-    pub const IGGY_TLS_CA_FILE: &str = "CONNECT_IGGY_TLS_CA_FILE";
-    pub const IGGY_TLS_DOMAIN: &str = "CONNECT_IGGY_TLS_DOMAIN";
-    pub const AGENT_SOCKET: &str = "CONNECT_AGENT_SOCKET";
-    pub const SHUTDOWN_TIMEOUT: &str = "CONNECT_SHUTDOWN_TIMEOUT";
-    pub const HEARTBEAT_INTERVAL: &str = "CONNECT_HEARTBEAT_INTERVAL";
-    pub const OTEL_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
-    pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
-
-    /// Every `CONNECT_*` variable a runtime reads.
-    pub const ALL: &[&str] = &[
-        CONNECTOR_ID,
-        INSTANCE_ID,
-        STATE_DIR,
-        LOG_LEVEL,
-        LOG_FORMAT,
-        IGGY_ADDRESS,
-        IGGY_USERNAME,
-        IGGY_PASSWORD,
-        IGGY_TOKEN,
-        IGGY_TLS_ENABLED,
-        IGGY_TLS_CA_FILE,
-        IGGY_TLS_DOMAIN,
-        AGENT_SOCKET,
-        SHUTDOWN_TIMEOUT,
-        HEARTBEAT_INTERVAL,
-    ];
-}
+use crate::contract::env::{Env, vars};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
@@ -153,7 +75,7 @@ impl RuntimeSettings {
         let duration =
             |name: &str, default: Duration, errors: &mut Vec<(String, String)>| match text(name) {
                 None => default,
-                Some(v) => match crate::model::duration::parse(&v) {
+                Some(v) => match crate::document::duration::parse(&v) {
                     Ok(d) if !d.is_zero() => d,
                     Ok(_) => {
                         errors.push((name.to_string(), "must be greater than zero".to_string()));
@@ -174,7 +96,7 @@ impl RuntimeSettings {
         );
 
         if let Some(id) = text(vars::CONNECTOR_ID)
-            && let Err(e) = crate::model::ConnectorId::parse(&id)
+            && let Err(e) = crate::document::ConnectorId::parse(&id)
         {
             errors.push((vars::CONNECTOR_ID.into(), e));
         }
@@ -229,7 +151,7 @@ impl RuntimeSettings {
             .names()
             .into_iter()
             .filter(|n| {
-                n.starts_with(crate::model::connector::RESERVED_ENV_PREFIX)
+                n.starts_with(crate::document::connector::RESERVED_ENV_PREFIX)
                     && !vars::ALL.contains(&n.as_str())
             })
             .collect();
@@ -267,6 +189,8 @@ impl RuntimeSettings {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::component_spec::{ComponentSpec, SpecKind};
 use super::manifest::RuntimeManifest;
-use crate::model::ComponentKind;
+use crate::document::ComponentKind;
 use crate::validation::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]

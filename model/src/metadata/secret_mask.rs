@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::bundle::RuntimeMetadata;
 use super::component_spec::{FieldSpec, FieldType};
-use crate::model::{ConnectorConfig, IggyConnection};
+use crate::document::{ConnectorConfig, IggyConnection};
 
 /// What a masked value reads as.
 pub const MASK: &str = "******";
@@ -79,8 +79,11 @@ pub fn mask_connector(
     let mut out = config.clone();
     let steps = &mut out.steps;
     for (kind, step) in [
-        (crate::model::ComponentKind::Source, steps.source.as_mut()),
-        (crate::model::ComponentKind::Sink, steps.sink.as_mut()),
+        (
+            crate::document::ComponentKind::Source,
+            steps.source.as_mut(),
+        ),
+        (crate::document::ComponentKind::Sink, steps.sink.as_mut()),
     ] {
         let Some(step) = step else { continue };
         match metadata.and_then(|m| m.component(kind, &step.kind)) {

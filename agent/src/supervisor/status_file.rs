@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::supervisor::{Changes, ConnectorStatus, Registry};
+use tokio_util::sync::CancellationToken;
+
+use super::changes::Changes;
+use super::registry::Registry;
+use super::status::ConnectorStatus;
 
 pub(crate) const FILE: &str = "status.json";
 const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -20,12 +24,7 @@ pub(crate) struct StatusDoc {
 }
 
 pub(crate) fn snapshot(registry: &Registry) -> StatusDoc {
-    let connectors = registry
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .values()
-        .map(|s| s.status())
-        .collect();
+    let connectors = registry.statuses();
     StatusDoc {
         agent_pid: std::process::id(),
         updated_at_ms: crate::clock::now_ms(),
@@ -42,9 +41,18 @@ pub(crate) fn write(path: &Path, registry: &Registry) {
     }
 }
 
-pub(crate) async fn run(path: PathBuf, registry: Arc<Registry>, changed: Arc<Changes>) {
+/// Rewrites the file after each change until `stop` is cancelled.
+pub(crate) async fn run(
+    path: PathBuf,
+    registry: Arc<Registry>,
+    changed: Arc<Changes>,
+    stop: CancellationToken,
+) {
     loop {
-        changed.notified().await;
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            () = changed.notified() => {}
+        }
         tokio::time::sleep(DEBOUNCE).await;
         write(&path, &registry);
     }

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::model::decode;
+use crate::document::decode;
 
 /// A Synadia runtime's component file as that project writes them (Bloblang-era fields,
 /// `render_hint`, `path`, list-form constraints with `preset`, `scanner` types).
@@ -132,7 +132,7 @@ fn a_whole_dot_connect_directory_loads_and_names_bad_files() {
     let md = RuntimeMetadata::load_dir(dir.path()).unwrap();
     assert_eq!(md.runtime.name, "vanilla");
     assert!(
-        md.component(crate::model::ComponentKind::Source, "nats_jetstream")
+        md.component(crate::document::ComponentKind::Source, "nats_jetstream")
             .is_some()
     );
 

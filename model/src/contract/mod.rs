@@ -8,6 +8,6 @@ pub mod invocation;
 pub mod secret_ref;
 
 pub use agent_message::{AgentMessage, CONTRACT_VERSION, Counters, EventLevel};
-pub use env::{Env, EnvError, LogFormat, ProcessEnv, RuntimeSettings};
+pub use env::{Env, ProcessEnv};
 pub use exit_code::ExitCode;
 pub use invocation::Invocation;

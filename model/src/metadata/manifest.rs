@@ -82,7 +82,7 @@ impl RuntimeManifest {
                 ),
             );
         }
-        if crate::model::id::RuntimeRef::try_from(self.name.clone())
+        if crate::document::id::RuntimeRef::try_from(self.name.clone())
             .map(|r| r.version().is_some())
             .unwrap_or(true)
         {

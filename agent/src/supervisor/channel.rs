@@ -4,11 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use connect_runtime_sdk::contract::AgentMessage;
+use connect_model::contract::AgentMessage;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::supervisor::Registry;
+use tokio_util::sync::CancellationToken;
+
+use super::registry::Registry;
 
 /// Longest accepted line; a runtime sending more is cut off.
 const MAX_LINE: u64 = 64 * 1024;
@@ -55,9 +57,19 @@ pub fn bind(path: &Path) -> Result<UnixListener, ChannelError> {
     })
 }
 
-pub async fn serve(listener: UnixListener, registry: Arc<Registry>) {
+/// Accepts runtimes' connections until `stop` is cancelled; each connection is a task that
+/// ends when its runtime hangs up.
+pub(crate) async fn serve(
+    listener: UnixListener,
+    registry: Arc<Registry>,
+    stop: CancellationToken,
+) {
     loop {
-        match listener.accept().await {
+        let accepted = tokio::select! {
+            _ = stop.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
             Ok((stream, _)) => {
                 tokio::spawn(connection(stream, registry.clone()));
             }
@@ -103,12 +115,7 @@ async fn connection(stream: UnixStream, registry: Arc<Registry>) {
             | AgentMessage::Heartbeat { connector_id, .. }
             | AgentMessage::Event { connector_id, .. } => connector_id,
         };
-        let slot = registry
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id.as_str())
-            .cloned();
-        if let Some(slot) = slot {
+        if let Some(slot) = registry.get(id.as_str()) {
             slot.on_message(message);
         }
     }

@@ -17,7 +17,7 @@ pub use config_validator::validate_config;
 pub use manifest::{Author, RuntimeManifest};
 pub use secret_mask::{MASK, mask_connector, mask_fields};
 
-use crate::model::ConnectorConfig;
+use crate::document::ConnectorConfig;
 use crate::validation::FieldErrors;
 
 /// Validates every component step of `config` against `metadata`; returns the config with
@@ -30,10 +30,13 @@ pub fn validate_connector(
     let mut out = config.clone();
     for (kind, step) in [
         (
-            crate::model::ComponentKind::Source,
+            crate::document::ComponentKind::Source,
             out.steps.source.as_mut(),
         ),
-        (crate::model::ComponentKind::Sink, out.steps.sink.as_mut()),
+        (
+            crate::document::ComponentKind::Sink,
+            out.steps.sink.as_mut(),
+        ),
     ] {
         let Some(step) = step else { continue };
         let path = format!("steps.{}", kind.step_name());

@@ -108,7 +108,7 @@ pub(crate) fn check_item(f: &FieldSpec, v: &Value, path: &str, errors: &mut Fiel
         FieldType::Condition => v.is_string() || v.is_object(),
         FieldType::Scanner => v.is_object() || v.is_string(),
         FieldType::Duration => match v {
-            Value::String(s) => match crate::model::duration::parse(s) {
+            Value::String(s) => match crate::document::duration::parse(s) {
                 Ok(_) => true,
                 Err(e) => {
                     errors.push(path.to_string(), e);

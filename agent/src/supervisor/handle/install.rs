@@ -1,0 +1,121 @@
+//! Putting a connector in place: a new task with its slot, the new version handed to the task
+//! that already runs it, or a failed slot that says why it cannot run.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use connect_model::ConnectorConfig;
+use tokio::sync::mpsc;
+
+use super::Agent;
+use crate::logs::{Stream, StreamCapture};
+use crate::store::Desired;
+use crate::supervisor::child::LaunchSpec;
+use crate::supervisor::registry::unpoisoned;
+use crate::supervisor::slot::{ChannelEvent, Command, Slot};
+use crate::supervisor::status::{ConnectorStatus, State};
+use crate::supervisor::task::Task;
+
+/// One connector to put in place.
+pub(super) struct Install<'a> {
+    pub config: &'a ConnectorConfig,
+    /// The config file it came from; none for connectors created through the API.
+    pub file: Option<PathBuf>,
+    /// Whether it should run.
+    pub run: bool,
+    pub version: u32,
+    /// How to launch it, or why it cannot run.
+    pub spec: Result<LaunchSpec, String>,
+    /// The active version changed: a task that already runs it restarts with the new one.
+    pub changed: bool,
+}
+
+impl Agent {
+    pub(super) fn install(&self, install: Install<'_>) {
+        let Install {
+            config,
+            file,
+            run,
+            version,
+            spec,
+            changed,
+        } = install;
+        let id = config.id.as_str();
+        let runtime = config.runtime.to_string();
+        let spec = match spec {
+            Ok(s) => s,
+            Err(message) => return self.install_failed(id, &runtime, file, version, message),
+        };
+        if let Some(slot) = self.inner.registry.get(id)
+            && slot.commands.is_some()
+        {
+            if changed {
+                slot.update(|s| s.runtime = runtime);
+                slot.send(Command::Reconfigure(Box::new(spec), run));
+            }
+            return;
+        }
+        let desired = if run {
+            Desired::Running
+        } else {
+            Desired::Stopped
+        };
+        let status = ConnectorStatus::new(id, &runtime, file, desired, version);
+        let (ctx, crx) = mpsc::unbounded_channel();
+        let (etx, erx) = mpsc::channel(16);
+        let slot = Arc::new(self.new_slot(status, Some(ctx), Some(etx)));
+        let task = Task {
+            id: id.to_string(),
+            slot: slot.clone(),
+            sup: self.inner.sup.clone(),
+            spec,
+            commands: crx,
+            events: erx,
+        };
+        self.inner.registry.insert(id, slot);
+        unpoisoned(self.inner.tasks.lock()).spawn(task.run(run));
+    }
+
+    /// A connector that cannot run: shown as failed with the reason; a running task for the id stops.
+    pub(super) fn install_failed(
+        &self,
+        id: &str,
+        runtime: &str,
+        file: Option<PathBuf>,
+        version: u32,
+        message: String,
+    ) {
+        let mut status = ConnectorStatus::new(id, runtime, file, Desired::Running, version);
+        status.state = State::Failed;
+        status.error = Some(message);
+        let slot = Arc::new(self.new_slot(status, None, None));
+        if let Some(old) = self.inner.registry.insert(id, slot) {
+            old.send(Command::Remove);
+        }
+        self.inner.changed.bump();
+    }
+
+    fn new_slot(
+        &self,
+        status: ConnectorStatus,
+        commands: Option<mpsc::UnboundedSender<Command>>,
+        events: Option<mpsc::Sender<ChannelEvent>>,
+    ) -> Slot {
+        let dir = self.inner.config.logs_dir();
+        let capture = |stream: Stream| {
+            StreamCapture::new(
+                dir.join(format!("{}.{}.log", status.id, stream.name())),
+                &self.inner.limits,
+            )
+        };
+        let (out, err) = (capture(Stream::Stdout), capture(Stream::Stderr));
+        Slot::new(
+            status,
+            out,
+            err,
+            commands,
+            events,
+            self.inner.changed.clone(),
+        )
+    }
+}

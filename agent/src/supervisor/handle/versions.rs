@@ -1,0 +1,220 @@
+//! Connectors and their config versions: create, validate, add a version, activate one,
+//! delete; and the one-lock summaries of the durable records that listings need.
+
+use std::collections::BTreeMap;
+
+use connect_model::ConnectorConfig;
+use connect_model::document::Direction;
+use connect_model::validation::{FieldError, FieldErrors};
+
+use super::install::Install;
+use super::{Agent, AgentError};
+use crate::store::{ConnectorRecord, Desired, Origin};
+use crate::supervisor::launch::prepare;
+use crate::supervisor::slot::Command;
+use crate::supervisor::status::ConnectorStatus;
+
+/// The durable facts of a connector that its status does not carry.
+#[derive(Debug, Clone)]
+pub struct RecordSummary {
+    pub origin: Origin,
+    pub direction: Direction,
+    pub description: String,
+    pub versions: usize,
+}
+
+impl Agent {
+    /// Makes `version` the active config of `id` and restarts it with that version.
+    pub async fn activate_version(&self, id: &str, version: u32) -> Result<(), AgentError> {
+        let mut store = self.inner.store.lock().await;
+        let record = store
+            .doc
+            .connectors
+            .get_mut(id)
+            .ok_or_else(|| AgentError::NotFound(id.to_string()))?;
+        let config = record
+            .version(version)
+            .ok_or_else(|| AgentError::NotRunnable {
+                id: id.to_string(),
+                reason: format!("it has no version {version}"),
+            })?
+            .config
+            .clone();
+        let spec = prepare(&config, version, &self.runtimes()).map_err(|reason| {
+            AgentError::NotRunnable {
+                id: id.to_string(),
+                reason,
+            }
+        })?;
+        record.active = version;
+        let run = record.desired == Desired::Running;
+        let file = record.file.clone();
+        store.save()?;
+        drop(store);
+        self.install(Install {
+            config: &config,
+            file,
+            run,
+            version,
+            spec: Ok(spec),
+            changed: true,
+        });
+        Ok(())
+    }
+
+    /// Checks a config as a start would: the document's own rules, its runtime, and its
+    /// components against the runtime's definitions; every problem with its path.
+    pub fn validate(&self, config: &ConnectorConfig) -> Result<(), FieldErrors> {
+        let mut errors = config.validate();
+        let runtimes = self.runtimes();
+        match runtimes.resolve(&config.runtime) {
+            Err(e) => errors.push("runtime", e.to_string()),
+            Ok(entry) => {
+                if let Err(e) = connect_model::metadata::validate_connector(config, &entry.metadata)
+                {
+                    errors.0.extend(e.0);
+                }
+            }
+        }
+        errors.into_result(())
+    }
+
+    /// Creates a connector that lives in the state only (version 1, origin api) and starts it
+    /// when `enabled`.
+    pub async fn create_connector(
+        &self,
+        config: ConnectorConfig,
+    ) -> Result<ConnectorStatus, AgentError> {
+        self.validate(&config).map_err(AgentError::Invalid)?;
+        let id = config.id.to_string();
+        let mut store = self.inner.store.lock().await;
+        if self.inner.registry.get(&id).is_some()
+            || store.doc.connectors.get(&id).is_some_and(|r| !r.deleted)
+        {
+            return Err(AgentError::Exists(id));
+        }
+        let spec =
+            prepare(&config, 1, &self.runtimes()).map_err(|reason| AgentError::NotRunnable {
+                id: id.clone(),
+                reason,
+            })?;
+        let desired = if config.enabled {
+            Desired::Running
+        } else {
+            Desired::Stopped
+        };
+        let mut record = ConnectorRecord {
+            origin: Origin::Api,
+            file: None,
+            desired,
+            active: 0,
+            versions: Vec::new(),
+            deleted: false,
+        };
+        record.active = record.push_version(Origin::Api, config.clone());
+        store.doc.connectors.insert(id.clone(), record);
+        store.save()?;
+        drop(store);
+        self.install(Install {
+            config: &config,
+            file: None,
+            run: desired == Desired::Running,
+            version: 1,
+            spec: Ok(spec),
+            changed: false,
+        });
+        self.get(&id).ok_or(AgentError::NotFound(id))
+    }
+
+    /// Adds `config` as the next version of `id`; with `activate` it becomes active and the
+    /// connector restarts with it. Returns the new version number.
+    pub async fn add_version(
+        &self,
+        id: &str,
+        config: ConnectorConfig,
+        activate: bool,
+    ) -> Result<u32, AgentError> {
+        if config.id.as_str() != id {
+            let mut e = FieldErrors::default();
+            e.push(
+                "id",
+                format!("the document is for `{}`, not `{id}`", config.id),
+            );
+            return Err(AgentError::Invalid(e));
+        }
+        self.validate(&config).map_err(AgentError::Invalid)?;
+        let version = {
+            let mut store = self.inner.store.lock().await;
+            let record = store
+                .doc
+                .connectors
+                .get_mut(id)
+                .filter(|r| !r.deleted)
+                .ok_or_else(|| AgentError::NotFound(id.to_string()))?;
+            let v = record.push_version(Origin::Api, config);
+            store.save()?;
+            v
+        };
+        if activate {
+            self.activate_version(id, version).await?;
+        }
+        Ok(version)
+    }
+
+    /// Stops the connector and forgets it. A connector created through the API is removed
+    /// from the state; one from a config file (read-only) is hidden, durably, until its file
+    /// changes.
+    pub async fn delete_connector(&self, id: &str) -> Result<(), AgentError> {
+        let mut store = self.inner.store.lock().await;
+        let slot = self.inner.registry.remove(id);
+        let known = match store.doc.connectors.get_mut(id) {
+            Some(r) if r.origin == Origin::File => {
+                r.deleted = true;
+                r.desired = Desired::Stopped;
+                true
+            }
+            Some(_) => store.doc.connectors.remove(id).is_some(),
+            None => false,
+        };
+        if !known && slot.is_none() {
+            return Err(AgentError::NotFound(id.to_string()));
+        }
+        if known {
+            store.save()?;
+        }
+        if let Some(slot) = slot {
+            slot.send(Command::Remove);
+        }
+        self.inner.changed.bump();
+        Ok(())
+    }
+
+    /// Every problem a start would hit: [`Agent::validate`] plus the encoded size limit.
+    pub fn validate_config(&self, config: &ConnectorConfig) -> Result<(), FieldErrors> {
+        self.validate(config)?;
+        prepare(config, 0, &self.runtimes())
+            .map(|_| ())
+            .map_err(|reason| FieldErrors(vec![FieldError::new("", reason)]))
+    }
+
+    /// Origin, direction and description of every live (not deleted) connector, under one lock.
+    pub async fn record_summaries(&self) -> BTreeMap<String, RecordSummary> {
+        let store = self.inner.store.lock().await;
+        store
+            .doc
+            .connectors
+            .iter()
+            .filter(|(_, r)| !r.deleted)
+            .map(|(id, r)| {
+                let c = r.active_config();
+                let summary = RecordSummary {
+                    origin: r.origin,
+                    direction: c.steps.direction(),
+                    description: c.description.clone(),
+                    versions: r.versions.len(),
+                };
+                (id.clone(), summary)
+            })
+            .collect()
+    }
+}
