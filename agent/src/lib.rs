@@ -7,6 +7,7 @@ pub mod cli;
 mod clock;
 pub mod config;
 pub mod daemon;
+mod lock;
 pub mod logs;
 pub mod proc_stats;
 pub mod runtimes;

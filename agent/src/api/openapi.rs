@@ -324,6 +324,11 @@ pub(crate) enum Body {
 }
 
 /// The whole document.
+/// `GET /openapi.json`.
+pub(crate) async fn serve() -> axum::response::Response {
+    axum::response::IntoResponse::into_response(axum::Json(document()))
+}
+
 pub fn document() -> Value {
     let mut paths = Map::new();
     for (method, path, tag, summary, body) in ROUTES {

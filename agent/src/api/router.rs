@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::iggy_compat::{self, Kind};
-use super::{auth, configs, connectors, cors, logs, prometheus, runtimes, system};
+use super::{auth, configs, connectors, cors, logs, openapi, prometheus, runtimes, system};
 use crate::config::HttpSection;
 use crate::supervisor::Agent;
 
@@ -25,7 +25,7 @@ pub fn router(agent: Agent, http: &HttpSection) -> Result<Router, cors::CorsErro
         .route("/stats", get(system::stats))
         .route("/metrics", get(prometheus::metrics))
         .route("/reload", post(system::reload))
-        .route("/openapi.json", get(system::openapi))
+        .route("/openapi.json", get(openapi::serve))
         .route(
             "/connectors",
             get(connectors::list).post(connectors::create),

@@ -1,4 +1,4 @@
-//! Agent-wide endpoints: welcome, liveness, readiness, stats, reload and the OpenAPI document.
+//! Agent-wide endpoints: welcome, liveness, readiness, stats and reload.
 
 use axum::Json;
 use axum::extract::State;
@@ -47,8 +47,4 @@ pub(crate) async fn stats(State(agent): State<Agent>) -> Response {
 pub(crate) async fn reload(State(agent): State<Agent>) -> Result<Response, ApiError> {
     let report = agent.reload().await?;
     Ok(Json(report).into_response())
-}
-
-pub(crate) async fn openapi() -> Response {
-    Json(super::openapi::document()).into_response()
 }

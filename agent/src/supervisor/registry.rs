@@ -1,17 +1,12 @@
 //! Every connector's shared part ([`Slot`]) by id, read by the handle, the agent channel and
-//! the status file; the one place that decides what a poisoned lock means (keep going: a slot
-//! holds plain data that a panicking writer cannot leave half-made).
+//! the status file.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, LockResult, RwLock};
+use std::sync::{Arc, RwLock};
 
 use super::slot::Slot;
 use super::status::ConnectorStatus;
-
-/// The value behind a lock, whether or not a holder panicked.
-pub(crate) fn unpoisoned<T>(result: LockResult<T>) -> T {
-    result.unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use crate::lock::unpoisoned;
 
 #[derive(Default)]
 pub(crate) struct Registry {

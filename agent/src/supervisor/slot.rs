@@ -9,8 +9,8 @@ use tokio::sync::mpsc;
 
 use super::changes::Changes;
 use super::child::LaunchSpec;
-use super::registry::unpoisoned;
 use super::status::{ConnectorStatus, HeartbeatInfo};
+use crate::lock::unpoisoned;
 use crate::logs::{Stream, StreamCapture};
 
 /// What the handle asks of a connector's task.

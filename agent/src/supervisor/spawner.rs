@@ -30,7 +30,7 @@ impl Spawner {
                     // tokio's child reaping needs the runtime's context.
                     let _runtime = handle.enter();
                     loop {
-                        let job = super::registry::unpoisoned(rx.lock()).recv();
+                        let job = crate::lock::unpoisoned(rx.lock()).recv();
                         match job {
                             Ok(job) => job(),
                             // Exiting would SIGKILL every child this thread forked.

@@ -7,6 +7,7 @@ pub mod config_fields;
 pub mod config_validator;
 pub mod manifest;
 pub mod secret_mask;
+mod spec_check;
 
 pub use bundle::{MetadataError, RuntimeMetadata};
 pub use component_spec::{

@@ -6,6 +6,7 @@
 //! counted as delivered; exhausted retries or a permanent error end the workload with
 //! `WorkloadError::Transient` (exit 75) so the agent restarts it from the last committed cursor.
 
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -16,8 +17,9 @@ use super::reader::{Reader, ReaderEnd};
 use super::registry::Components;
 use super::writer::{WriteFailure, Writer};
 use crate::component::{ComponentContext, ComponentError, Sink, Source};
-use crate::document::{Input, Output};
-use crate::runtime::{Context, WorkloadError};
+use crate::document::{ConnectorConfig, Input, Output};
+use crate::metadata::RuntimeMetadata;
+use crate::runtime::{Context, Workload, WorkloadError};
 use crate::transform::Chain;
 
 pub(crate) async fn run(components: Components, ctx: Context) -> Result<(), WorkloadError> {
@@ -214,5 +216,24 @@ async fn close_source(source: &mut Box<dyn Source>, ctx: &ComponentContext) {
 async fn close_sink(sink: &mut Box<dyn Sink>, ctx: &ComponentContext) {
     if let Err(e) = sink.close(ctx).await {
         tracing::warn!(error = %e, "closing the sink failed");
+    }
+}
+
+/// A runtime's component registry is its workload: the driver runs the configured pipeline.
+impl Workload for Components {
+    fn metadata(&self) -> Option<&RuntimeMetadata> {
+        Some(&self.metadata)
+    }
+
+    fn stdout_is_data(&self, config: &ConnectorConfig) -> bool {
+        config
+            .steps
+            .sink
+            .as_ref()
+            .is_some_and(|s| self.stdout_sinks.contains(&s.kind))
+    }
+
+    fn run(self, ctx: Context) -> impl Future<Output = Result<(), WorkloadError>> + Send {
+        run(self, ctx)
     }
 }

@@ -1,16 +1,13 @@
 //! `Components`: the sources and sinks a runtime offers, by type name, plus its `.connect`
-//! metadata. It is the runtime's [`Workload`]: launching it runs the pipeline driver.
+//! metadata. It is the runtime's `Workload` (see `driver`): launching it runs the pipeline.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::sync::Arc;
 
-use super::driver;
 use super::retry::RetryPolicy;
 use crate::component::{ComponentContext, ComponentError, Sink, Source};
-use crate::document::{ComponentKind, ConnectorConfig};
+use crate::document::ComponentKind;
 use crate::metadata::RuntimeMetadata;
-use crate::runtime::{Context, Workload, WorkloadError};
 
 pub(crate) type SourceFactory = Arc<
     dyn Fn(&ComponentContext) -> Result<Box<dyn Source>, ComponentError> + Send + Sync + 'static,
@@ -27,7 +24,7 @@ pub struct Components {
     pub(crate) metadata: RuntimeMetadata,
     pub(crate) sources: BTreeMap<String, SourceFactory>,
     pub(crate) sinks: BTreeMap<String, SinkFactory>,
-    stdout_sinks: BTreeSet<String>,
+    pub(crate) stdout_sinks: BTreeSet<String>,
     pub(crate) retry: RetryPolicy,
 }
 
@@ -114,23 +111,5 @@ impl Components {
             }
         }
         out
-    }
-}
-
-impl Workload for Components {
-    fn metadata(&self) -> Option<&RuntimeMetadata> {
-        Some(&self.metadata)
-    }
-
-    fn stdout_is_data(&self, config: &ConnectorConfig) -> bool {
-        config
-            .steps
-            .sink
-            .as_ref()
-            .is_some_and(|s| self.stdout_sinks.contains(&s.kind))
-    }
-
-    fn run(self, ctx: Context) -> impl Future<Output = Result<(), WorkloadError>> + Send {
-        driver::run(self, ctx)
     }
 }

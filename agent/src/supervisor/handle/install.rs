@@ -8,10 +8,10 @@ use connect_model::ConnectorConfig;
 use tokio::sync::mpsc;
 
 use super::Agent;
+use crate::lock::unpoisoned;
 use crate::logs::{Stream, StreamCapture};
 use crate::store::Desired;
 use crate::supervisor::child::LaunchSpec;
-use crate::supervisor::registry::unpoisoned;
 use crate::supervisor::slot::{ChannelEvent, Command, Slot};
 use crate::supervisor::status::{ConnectorStatus, State};
 use crate::supervisor::task::Task;

@@ -24,13 +24,14 @@ pub use versions::RecordSummary;
 
 use super::changes::Changes;
 use super::child::ChildEnv;
-use super::registry::{Registry, unpoisoned};
+use super::registry::Registry;
 use super::slot::{Command, Slot};
 use super::status::ConnectorStatus;
 use super::task::Supervision;
 use super::ticket::Ticket;
 use super::{channel, status_file};
 use crate::config::AgentConfig;
+use crate::lock::unpoisoned;
 use crate::logs::{CaptureLimits, Stream};
 use crate::runtimes::RuntimeRegistry;
 use crate::store::{ConnectorRecord, Desired, Store};

@@ -10,10 +10,10 @@ use serde::Serialize;
 use super::install::Install;
 use super::{Agent, AgentError};
 use crate::catalog::{self, CatalogEntry, RestartDefaults};
+use crate::lock::unpoisoned;
 use crate::runtimes::RuntimeRegistry;
 use crate::store::{ConnectorRecord, Desired, Origin};
 use crate::supervisor::launch::prepare;
-use crate::supervisor::registry::unpoisoned;
 use crate::supervisor::slot::Command;
 
 /// What a reload changed.
