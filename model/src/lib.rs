@@ -3,6 +3,7 @@
 //! field-path errors, the YAML boundary and atomic file writes.
 
 pub mod atomic;
+pub mod backoff;
 pub mod contract;
 pub mod document;
 pub mod metadata;

@@ -13,7 +13,7 @@ pub mod transform;
 /// The connector document under its earlier name; prefer [`document`].
 #[doc(hidden)]
 pub use connect_model::document as model;
-pub use connect_model::{contract, document, metadata, validation, yaml};
+pub use connect_model::{backoff, contract, document, metadata, validation, yaml};
 
 pub use async_trait::async_trait;
 pub use component::{

@@ -1,7 +1,6 @@
 //! Supervision of connector runtimes: one task per connector behind a cloneable [`Agent`]
 //! handle that an HTTP API or the daemon's signal handler drives.
 
-mod backoff;
 mod changes;
 pub(crate) mod channel;
 mod child;

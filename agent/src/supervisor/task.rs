@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use connect_model::ExitCode;
+use connect_model::backoff::{Backoff, Jitter};
 use connect_model::document::RestartPolicy;
 use nix::sys::signal::Signal;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::backoff::{self, Jitter};
 use super::child::{self, ChildEnv, LaunchSpec};
 use super::slot::{ChannelEvent, Command, Slot};
 use super::spawner::Spawner;
@@ -359,12 +359,8 @@ impl Task {
                 );
             }
         }
-        let delay = backoff::delay(
-            restart.initial_backoff,
-            restart.max_backoff,
-            (*failures).max(1),
-            jitter,
-        );
+        let delay = Backoff::new(restart.initial_backoff, restart.max_backoff)
+            .jittered((*failures).max(1), jitter);
         tracing::info!(connector = %self.id, "the runtime {how}; restarting in {}", connect_model::document::duration::format(delay));
         let f = *failures;
         self.slot.update(|s| {

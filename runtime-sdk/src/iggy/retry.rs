@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use ::iggy::prelude::IggyError;
 use tokio_util::sync::CancellationToken;
 
+use crate::backoff::{Backoff, Delays};
 use crate::component::ComponentError;
 
 const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
@@ -19,7 +20,7 @@ pub(crate) struct Retry<'a> {
     what: &'static str,
     address: &'a str,
     cancel: &'a CancellationToken,
-    backoff: Duration,
+    delays: Delays,
     budget: Duration,
     failing_since: Option<Instant>,
 }
@@ -30,7 +31,7 @@ impl<'a> Retry<'a> {
             what,
             address,
             cancel,
-            backoff: INITIAL_BACKOFF,
+            delays: Backoff::new(INITIAL_BACKOFF, MAX_BACKOFF).delays(),
             budget: DEFAULT_BUDGET,
             failing_since: None,
         }
@@ -57,16 +58,16 @@ impl<'a> Retry<'a> {
                 since.elapsed().as_secs()
             )));
         }
-        if self.backoff == INITIAL_BACKOFF {
+        let wait = self.delays.next_delay();
+        if self.delays.failures() == 1 {
             tracing::warn!(address = %self.address, error = %error, "{}: iggy server unreachable, reconnecting", self.what);
         }
         tokio::select! {
-            () = tokio::time::sleep(self.backoff) => {}
+            () = tokio::time::sleep(wait) => {}
             () = self.cancel.cancelled() => {
                 return Err(ComponentError::retry(format!("{} abandoned: stopping while iggy server {} was unreachable", self.what, self.address)));
             }
         }
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
         Ok(())
     }
 
@@ -75,7 +76,7 @@ impl<'a> Retry<'a> {
         if self.failing_since.take().is_some() {
             tracing::info!(address = %self.address, "{}: iggy server reachable again", self.what);
         }
-        self.backoff = INITIAL_BACKOFF;
+        self.delays.reset();
     }
 }
 

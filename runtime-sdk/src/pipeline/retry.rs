@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::backoff::Backoff;
+
 /// Attempts per batch (the first try included) before the runtime gives up and exits with the
 /// transient-failure code, so the agent restarts it from the last confirmed position.
 pub const DEFAULT_ATTEMPTS: u32 = 5;
@@ -37,12 +39,7 @@ impl RetryPolicy {
 
     /// The wait after failed attempt number `attempt` (1-based).
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        self.initial_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
+        Backoff::new(self.initial_backoff, self.max_backoff).delay(attempt)
     }
 }
 

@@ -66,6 +66,11 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
+/// Our backoff's wait, or longer when the server asked for longer in Retry-After.
+pub(crate) fn at_least(delay: Duration, retry_after: Option<Duration>) -> Duration {
+    retry_after.map_or(delay, |asked| asked.max(delay))
+}
+
 /// A short description of a failed request for logs and errors.
 pub(crate) fn describe_error(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
@@ -81,6 +86,14 @@ pub(crate) fn describe_error(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_wins_only_when_longer() {
+        let ms = Duration::from_millis;
+        assert_eq!(at_least(ms(200), Some(ms(5000))), ms(5000));
+        assert_eq!(at_least(ms(200), Some(ms(10))), ms(200));
+        assert_eq!(at_least(ms(200), None), ms(200));
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

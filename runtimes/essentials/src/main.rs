@@ -1,7 +1,6 @@
 //! The `essentials` runtime: the generate, http and file sources and the stdout, file and http
 //! sinks, registered with the SDK and launched under the runtime contract.
 
-mod backoff;
 #[cfg(test)]
 mod config_drift;
 mod http_common;

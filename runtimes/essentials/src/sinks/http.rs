@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
+use connect_runtime_sdk::backoff::Backoff;
 use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use serde::Deserialize;
 
-use crate::backoff::Backoff;
 use crate::http_common;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,7 +90,7 @@ impl HttpSink {
         ctx: &ComponentContext,
         body: Bytes,
     ) -> Result<Option<Refusal>, ComponentError> {
-        let mut backoff = Backoff::new(self.initial_backoff, self.max_backoff);
+        let mut delays = Backoff::new(self.initial_backoff, self.max_backoff).delays();
         let mut retries = 0u32;
         loop {
             let request = self
@@ -140,7 +140,7 @@ impl HttpSink {
                     self.max_retries
                 )));
             }
-            let delay = backoff.next_delay(retry_after);
+            let delay = http_common::at_least(delays.next_delay(), retry_after);
             tracing::warn!(error = %reason, retry = retries, retry_in = %duration::format(delay), "delivery failed; retrying");
             ctx.metrics().record_error(&reason);
             tokio::select! {

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
+use connect_runtime_sdk::backoff::{Backoff, Delays};
 use connect_runtime_sdk::component::now_us;
 use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Message, Source, async_trait};
@@ -13,7 +14,6 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::backoff::Backoff;
 use crate::http_common;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -44,7 +44,7 @@ pub(crate) struct HttpPoll {
     body: Option<String>,
     interval: Duration,
     split: bool,
-    backoff: Backoff,
+    backoff: Delays,
     next_due: Option<Instant>,
     /// Messages of the last response beyond the `max` of the poll that fetched it.
     pending: VecDeque<Message>,
@@ -75,7 +75,7 @@ impl HttpPoll {
             body: config.body,
             interval: config.interval,
             split: config.split,
-            backoff: Backoff::new(config.initial_backoff, config.max_backoff),
+            backoff: Backoff::new(config.initial_backoff, config.max_backoff).delays(),
             next_due: None,
             pending: VecDeque::new(),
         })
@@ -187,7 +187,7 @@ impl Source for HttpPoll {
                     reason,
                     retry_after,
                 }) => {
-                    let delay = self.backoff.next_delay(retry_after);
+                    let delay = http_common::at_least(self.backoff.next_delay(), retry_after);
                     tracing::warn!(error = %reason, retry_in = %duration::format(delay), "poll failed; retrying");
                     ctx.metrics().record_error(&reason);
                     self.next_due = Some(Instant::now() + delay);

@@ -1,0 +1,131 @@
+//! The one exponential backoff of connect: the agent's restart delays, the pipeline's retries,
+//! the Iggy steps' reconnects and the runtimes' own retries all double from an initial wait up
+//! to a cap; the agent also takes up to 20 % off at random so crash-looping connectors spread out.
+
+use std::time::Duration;
+
+/// Doubling from `initial` up to `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// A cap below `initial` is raised to it.
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Self {
+            initial,
+            max: max.max(initial),
+        }
+    }
+
+    /// The wait after the `failures`-th consecutive failure (1-based; 0 counts as 1).
+    pub fn delay(&self, failures: u32) -> Duration {
+        let exp = failures.saturating_sub(1).min(31);
+        self.initial.saturating_mul(1u32 << exp).min(self.max)
+    }
+
+    /// [`Self::delay`] with up to 20 % taken off by `jitter`, never below `initial`.
+    pub fn jittered(&self, failures: u32, jitter: &mut Jitter) -> Duration {
+        let base = self.delay(failures);
+        let cut = base.mul_f64(0.2 * jitter.next_unit());
+        base.saturating_sub(cut).max(self.initial).min(self.max)
+    }
+
+    /// A running sequence of waits for one operation.
+    pub fn delays(self) -> Delays {
+        Delays {
+            backoff: self,
+            failures: 0,
+        }
+    }
+}
+
+/// The waits of one operation that keeps failing; `reset` after it succeeds.
+#[derive(Debug, Clone)]
+pub struct Delays {
+    backoff: Backoff,
+    failures: u32,
+}
+
+impl Delays {
+    /// The wait before the next try.
+    pub fn next_delay(&mut self) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        self.backoff.delay(self.failures)
+    }
+
+    /// Failures since the last reset.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+/// A small xorshift generator; jitter needs spread, not cryptographic randomness.
+#[derive(Debug, Clone)]
+pub struct Jitter(u64);
+
+impl Jitter {
+    pub fn seeded(seed: u64) -> Self {
+        Self(seed | 1)
+    }
+
+    fn next_unit(&mut self) -> f64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn doubles_up_to_the_cap() {
+        let b = Backoff::new(ms(100), ms(5000));
+        let waits: Vec<_> = (1..=8).map(|n| b.delay(n).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+        assert_eq!(b.delay(0), ms(100));
+        assert_eq!(b.delay(u32::MAX), ms(5000));
+        assert_eq!(Backoff::new(ms(100), ms(10)).delay(3), ms(100));
+    }
+
+    #[test]
+    fn jitter_takes_at_most_a_fifth_off_and_never_goes_below_initial() {
+        let mut j = Jitter::seeded(42);
+        let b = Backoff::new(ms(100), ms(1000));
+        assert_eq!(b.jittered(1, &mut j), ms(100));
+        for n in 2..6u32 {
+            let d = b.jittered(n, &mut j);
+            let base = b.delay(n);
+            assert!(
+                d <= base && d >= base.mul_f64(0.8).max(ms(100)),
+                "{n}: {d:?}"
+            );
+        }
+        assert!(b.jittered(40, &mut j) <= ms(1000));
+    }
+
+    #[test]
+    fn a_sequence_counts_failures_and_resets() {
+        let mut d = Backoff::new(ms(100), ms(350)).delays();
+        let waits: Vec<_> = (0..4).map(|_| d.next_delay()).collect();
+        assert_eq!(waits, [ms(100), ms(200), ms(350), ms(350)]);
+        assert_eq!(d.failures(), 4);
+        d.reset();
+        assert_eq!(d.next_delay(), ms(100));
+    }
+}
