@@ -1,17 +1,17 @@
 //! The agent's own life: SIGTERM and SIGKILL leave no runtime behind, state and active versions
 //! survive a restart, and a flooding runtime neither slows the others nor grows its logs unbounded.
 
-mod agent_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use agent_support::{AgentProcess, gone, pid_of, sigkill};
 use connect_tests::wait_for;
 use nix::sys::signal::Signal;
+use support::{TestAgent, gone, pid_of, sigkill};
 
 #[test]
 fn sigterm_stops_every_child_and_exits_zero() {
-    let mut agent = AgentProcess::new("");
+    let mut agent = TestAgent::new("");
     for id in ["a", "b", "c"] {
         agent.add_testrt(id, "idle", "");
     }
@@ -20,7 +20,7 @@ fn sigterm_stops_every_child_and_exits_zero() {
         .iter()
         .map(|id| pid_of(&agent.wait_state(id, "running")))
         .collect();
-    let agent_status = |agent: &AgentProcess| {
+    let agent_status = |agent: &TestAgent| {
         std::process::Command::new(connect_tests::workspace_bin("connect-agent"))
             .args(["status", "--config"])
             .arg(&agent.config)
@@ -64,7 +64,7 @@ fn sigterm_stops_every_child_and_exits_zero() {
 
 #[test]
 fn no_runtime_survives_a_sigkilled_agent() {
-    let mut agent = AgentProcess::new("");
+    let mut agent = TestAgent::new("");
     agent.add_testrt("a", "idle", "");
     agent.write_connector(
         "sh",
@@ -86,7 +86,7 @@ fn no_runtime_survives_a_sigkilled_agent() {
 
 #[test]
 fn state_and_active_versions_survive_an_agent_restart() {
-    let mut agent = AgentProcess::new("");
+    let mut agent = TestAgent::new("");
     agent.add_testrt("keep", "idle", "description: first\n");
     agent.add_testrt("off", "idle", "enabled: false\n");
     agent.start();
@@ -132,7 +132,7 @@ fn state_and_active_versions_survive_an_agent_restart() {
 #[test]
 fn a_flooding_runtime_neither_slows_the_others_nor_grows_its_logs_unbounded() {
     const MAX_FILE: u64 = 4 * 1024 * 1024;
-    let mut agent = AgentProcess::new("[logs]\nmax_file_size = \"4MiB\"\nfiles_kept = 2\n");
+    let mut agent = TestAgent::new("[logs]\nmax_file_size = \"4MiB\"\nfiles_kept = 2\n");
     agent.write_connector(
         "flood",
         "id: flood\nruntime: testrt\nsteps:\n  source: { type: behave, config: { mode: flood, lines: 1000000 } }\n  sink: { type: discard }\n",
@@ -198,7 +198,7 @@ fn a_flooding_runtime_neither_slows_the_others_nor_grows_its_logs_unbounded() {
 
 #[test]
 fn sighup_starts_new_connectors_stops_removed_ones_and_restarts_changed_ones() {
-    let mut agent = AgentProcess::new("");
+    let mut agent = TestAgent::new("");
     agent.add_testrt("stays", "idle", "");
     agent.add_testrt("goes", "idle", "");
     agent.add_testrt("changes", "idle", "enabled: false\n");

@@ -1,17 +1,21 @@
 //! The agent supervising real runtimes: restarts with growing then reset backoff, invalid
 //! configs failing without a loop, hung runtimes killed, and a runtime written in bash.
 
-mod agent_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use agent_support::{AgentProcess, gone, pid_of, sigkill};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use support::{TestAgent, gone, pid_of, sigkill};
+
+/// The status file is rewritten on state changes only; heartbeats and uptimes are read live
+/// through the API.
+const LIVE_API: &str = "[http]\nenabled = true\naddress = \"127.0.0.1:0\"\n";
 
 #[test]
 fn a_sigkilled_runtime_restarts_with_growing_then_reset_backoff() {
-    let mut agent = AgentProcess::new("");
+    let mut agent = TestAgent::new(LIVE_API);
     agent.add_testrt(
         "crashy",
         "idle",
@@ -37,14 +41,15 @@ fn a_sigkilled_runtime_restarts_with_growing_then_reset_backoff() {
     assert!((320..=400).contains(&backoffs[1]), "{backoffs:?}");
     assert!((640..=800).contains(&backoffs[2]), "{backoffs:?}");
 
-    // A run longer than stable_after resets the backoff.
-    let started = c["started_at_ms"].as_u64().expect("started_at_ms");
-    let stable_at = started + 3200;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    std::thread::sleep(Duration::from_millis(stable_at.saturating_sub(now)));
+    // A run longer than stable_after (3s) resets the backoff: wait until the runtime itself
+    // reports that long an uptime in a heartbeat.
+    let pid = pid_of(&c);
+    let c = agent.wait_connector("crashy", "up for longer than stable_after", |c| {
+        c["pid"] == pid
+            && c["heartbeat"]["runtime_uptime_ms"]
+                .as_u64()
+                .is_some_and(|up| up >= 3200)
+    });
     let pid = pid_of(&c);
     sigkill(pid);
     let c = agent.wait_running_again("crashy", pid);
@@ -56,7 +61,7 @@ fn a_sigkilled_runtime_restarts_with_growing_then_reset_backoff() {
 
 #[test]
 fn an_invalid_config_exit_ends_in_failed_without_a_restart_loop() {
-    let mut agent = AgentProcess::new("");
+    let mut agent = TestAgent::new(LIVE_API);
     agent.add_testrt(
         "bad",
         "invalid",
@@ -79,9 +84,13 @@ fn an_invalid_config_exit_ends_in_failed_without_a_restart_loop() {
         .collect::<Vec<_>>()
         .join("\n");
     assert!(stderr.contains("endpoint"), "{stderr}");
-    agent.wait_state("good", "running");
-    // Many backoffs of 50ms fit in this window: none may happen.
-    std::thread::sleep(Duration::from_millis(500));
+    let good = agent.wait_state("good", "running");
+    // Ten heartbeats of `good` (100ms apart) pass through the same supervision that would run
+    // `bad`'s 50ms backoffs: many restarts would fit in that time, none may happen.
+    let beats = good["heartbeats"].as_u64().unwrap_or(0);
+    agent.wait_connector("good", "ten heartbeats further", |c| {
+        c["heartbeats"].as_u64().is_some_and(|n| n >= beats + 10)
+    });
     let c = agent.connector("bad").unwrap();
     assert_eq!(
         (c["state"].as_str(), c["restarts"].as_u64()),
@@ -92,7 +101,7 @@ fn an_invalid_config_exit_ends_in_failed_without_a_restart_loop() {
 
 #[test]
 fn invalid_files_are_reported_and_the_others_still_run() {
-    let mut agent = AgentProcess::new("");
+    let mut agent = TestAgent::new("");
     agent.add_testrt("fine", "idle", "");
     agent.write_connector("typo", "id: typo\nruntime: testrt\nsteps:\n  source: { type: behave, config: { mode: sideways } }\n  sink: { type: discard }\n");
     agent.write_connector(
@@ -125,7 +134,7 @@ fn invalid_files_are_reported_and_the_others_still_run() {
 
 #[test]
 fn a_hung_runtime_is_killed_and_restarted() {
-    let mut agent = AgentProcess::new(
+    let mut agent = TestAgent::new(
         "[supervisor]\ngrace_period = \"300ms\"\nheartbeat_interval = \"100ms\"\nheartbeat_timeout = \"600ms\"\nstart_timeout = \"10s\"\n",
     );
     agent.add_testrt("stuck", "idle", "restart: { initial_backoff: 100ms }\n");
@@ -150,7 +159,7 @@ fn a_hung_runtime_is_killed_and_restarted() {
 
 #[test]
 fn a_runtime_written_in_bash_runs_under_the_agent() {
-    let mut agent = AgentProcess::new("");
+    let mut agent = TestAgent::new("");
     agent.write_connector("shell", "id: shell\nruntime: shellrt\nsteps:\n  source: { type: ticker }\n  sink: { type: stdout }\n");
     agent.start();
     let c = agent.wait_state("shell", "running");
@@ -188,7 +197,7 @@ fn a_runtime_written_in_bash_runs_under_the_agent() {
 
 #[test]
 fn children_get_the_contract_environment_and_none_of_the_agents_own() {
-    let mut agent = AgentProcess::new("");
+    let mut agent = TestAgent::new("");
     agent.add_testrt("envy", "env", "env: { GREETING: hello }\n");
     agent.start_with_env(&[("CONNECT_STRAY", "leak"), ("CONNECT_LOGS_FILES_KEPT", "2")]);
     agent.wait_state("envy", "running");
@@ -221,7 +230,7 @@ fn children_get_the_contract_environment_and_none_of_the_agents_own() {
 
 #[test]
 fn a_config_over_the_kernel_argument_limit_is_refused_with_a_clear_error() {
-    let mut agent = AgentProcess::new("");
+    let mut agent = TestAgent::new("");
     agent.add_testrt(
         "huge",
         "idle",

@@ -1,16 +1,16 @@
 //! Agent-wide endpoints, runtimes, logs (tail and SSE follow), Prometheus metrics, the OpenAPI
 //! document, reload, the Iggy-compatible views and the delete rule for config-dir connectors.
 
-mod api_support;
+mod support;
 
 use std::io::{BufRead, BufReader};
 
-use api_support::*;
 use serde_json::Value;
+use support::*;
 
 #[test]
 fn system_endpoints_metrics_and_openapi() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     agent.write_connector("m1.yml", &testrt_connector("m1", "idle"));
     agent.start();
     agent.wait_state("m1", "running");
@@ -85,7 +85,7 @@ fn system_endpoints_metrics_and_openapi() {
 
 #[test]
 fn runtimes_and_component_definitions() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     agent.start();
     let list = agent.get_json("/runtimes", 200);
     let names: Vec<&str> = list["runtimes"]
@@ -126,7 +126,7 @@ fn runtimes_and_component_definitions() {
 
 #[test]
 fn logs_tail_and_follow_until_the_client_leaves() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     let doc = "id: talker\nruntime: testrt\nsteps:\n  source: { type: behave, config: { mode: flood, lines: 500 } }\n  sink: { type: discard }\n";
     agent.write_connector("talker.yml", doc);
     agent.start();
@@ -197,7 +197,7 @@ fn logs_tail_and_follow_until_the_client_leaves() {
 
 #[test]
 fn iggy_compatible_sink_and_source_views() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     agent.start();
     let sink = format!(
         "id: to-ext\nruntime: apirt\nenabled: false\nsteps:\n  consumer: {{ stream: s, topic: t, consumer_group: g, iggy: {{ username: u, password: {IGGY_SECRET} }} }}\n  sink: {{ type: discard, config: {{ token: {SINK_SECRET} }} }}\n"
@@ -292,7 +292,7 @@ fn iggy_compatible_sink_and_source_views() {
 
 #[test]
 fn deleting_a_config_dir_connector_hides_it_until_its_file_changes() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     agent.write_connector("filed.yml", &testrt_connector("filed", "idle"));
     agent.start();
     let c = agent.wait_state("filed", "running");
@@ -328,7 +328,7 @@ fn deleting_a_config_dir_connector_hides_it_until_its_file_changes() {
 
 #[test]
 fn every_documented_route_is_served() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     agent.start();
     let sink = "id: out\nruntime: apirt\nenabled: false\nsteps:\n  consumer: { stream: s, topic: t, consumer_group: g }\n  sink: { type: discard }\n";
     let source = "id: in\nruntime: apirt\nenabled: false\nsteps:\n  source: { type: behave }\n  producer: { stream: s, topic: t }\n";

@@ -1,14 +1,14 @@
 //! The connectors API over real HTTP against a running agent: create, 409, invalid bodies,
 //! show, filters, start/stop/restart, validation, delete, config versions and activation.
 
-mod api_support;
+mod support;
 
-use api_support::*;
 use serde_json::Value;
+use support::*;
 
 #[test]
 fn create_show_filter_and_delete_an_api_connector() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     agent.start();
     let created = agent.post_json("/connectors", &secret_connector("alpha", "idle"), 201);
     assert_eq!(created["id"], "alpha");
@@ -101,7 +101,7 @@ fn create_show_filter_and_delete_an_api_connector() {
 
 #[test]
 fn invalid_bodies_are_400_with_every_field_error() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     agent.start();
     assert_error(&agent.post_json("/connectors", "", 400), "bad_request");
     assert_error(
@@ -168,7 +168,7 @@ fn invalid_bodies_are_400_with_every_field_error() {
 
 #[test]
 fn config_versions_activate_and_restart_only_that_connector() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     agent.start();
     agent.post_json("/connectors", &secret_connector("one", "idle"), 201);
     agent.post_json("/connectors", &testrt_connector("other", "idle"), 201);

@@ -1,15 +1,15 @@
 //! API-key authentication (401s, both header forms, open probes), CORS preflight and TLS with a
 //! certificate generated in the test, all against a running agent.
 
-mod api_support;
+mod support;
 
-use api_support::*;
+use support::*;
 
 const KEY: &str = "k3y-for-tests";
 
 #[test]
 fn api_key_is_required_except_on_probes() {
-    let mut agent = ApiAgent::new(&format!("api_key = \"{KEY}\""));
+    let mut agent = TestAgent::with_api(&format!("api_key = \"{KEY}\""));
     agent.start();
     let bare = client();
     let url = |p: &str| format!("{}{p}", agent.url);
@@ -88,7 +88,7 @@ fn api_key_is_required_except_on_probes() {
 
 #[test]
 fn cors_preflight_follows_the_config() {
-    let mut agent = ApiAgent::new(
+    let mut agent = TestAgent::with_api(
         "[http.cors]\nenabled = true\nallowed_methods = [\"GET\", \"POST\"]\nallowed_origins = [\"https://ui.example\"]\nallowed_headers = [\"content-type\", \"api-key\"]\n",
     );
     agent.start();
@@ -194,7 +194,7 @@ fn tls_with_a_generated_certificate() {
     let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_file, cert.cert.pem()).unwrap();
     std::fs::write(&key_file, cert.signing_key.serialize_pem()).unwrap();
-    let mut agent = ApiAgent::new(&format!(
+    let mut agent = TestAgent::with_api(&format!(
         "api_key = \"{KEY}\"\n[http.tls]\nenabled = true\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
         cert_file.display(),
         key_file.display()
@@ -263,7 +263,7 @@ fn tls_with_a_generated_certificate() {
 
 #[test]
 fn a_bad_tls_config_fails_the_start_with_a_clear_message() {
-    let mut agent = ApiAgent::new(
+    let mut agent = TestAgent::with_api(
         "[http.tls]\nenabled = true\ncert_file = \"/nonexistent/cert.pem\"\nkey_file = \"/nonexistent/key.pem\"\n",
     );
     let log_path = agent.log_path();

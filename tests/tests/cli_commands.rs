@@ -2,14 +2,14 @@
 //! tables and `-o json|yaml`, `logs -f`, offline validation, completions, and the messages and
 //! exit codes when the agent is unreachable or refuses.
 
-mod api_support;
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use api_support::*;
 use serde_json::Value;
+use support::*;
 
 fn cli(agent_url: &str, args: &[&str]) -> Output {
     Command::new(connect_tests::workspace_bin("connect-agent"))
@@ -39,7 +39,7 @@ fn json(out: &Output, what: &str) -> Value {
 
 #[test]
 fn connector_commands_against_a_running_agent() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     agent.start();
     let url = agent.url.clone();
     let file = agent.dir.path().join("c.yml");
@@ -171,7 +171,7 @@ fn connector_commands_against_a_running_agent() {
 
 #[test]
 fn logs_follow_streams_new_lines() {
-    let mut agent = ApiAgent::new("");
+    let mut agent = TestAgent::with_api("");
     agent.write_connector("f.yml", &testrt_connector("follow-me", "idle"));
     agent.start();
     agent.wait_state("follow-me", "running");
@@ -229,7 +229,7 @@ fn unreachable_or_refusing_agent_has_clear_messages_and_exit_codes() {
     );
     assert!(!err.contains("panicked"), "{err}");
 
-    let mut agent = ApiAgent::new("api_key = \"cli-key\"");
+    let mut agent = TestAgent::with_api("api_key = \"cli-key\"");
     agent.start();
     let refused = cli(&agent.url, &["status"]);
     assert_eq!(refused.status.code(), Some(4));

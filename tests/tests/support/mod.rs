@@ -1,14 +1,17 @@
-//! A real `connect-agent` with its HTTP API on a kernel-chosen port, in a temporary directory,
-//! with the test runtime under two names (`testrt`, and `apirt` whose components declare
-//! secret fields); requests go over real HTTP with reqwest.
+//! One harness for the end-to-end tests: a real `connect-agent` process in a temporary
+//! directory, driven the way an operator would (a config file, connector files, signals, the
+//! HTTP API over real sockets), with the test runtime under two names (`testrt`, and `apirt`
+//! whose components declare secret fields).
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
-use connect_tests::{spawn_agent, workspace_bin};
+use connect_tests::{spawn_agent, wait_for, workspace_bin};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
@@ -19,10 +22,16 @@ pub const SINK_SECRET: &str = "s3cr3t-sink-token";
 pub const ENV_SECRET: &str = "s3cr3t-env-value";
 pub const IGGY_SECRET: &str = "s3cr3t-iggy-password";
 
-pub struct ApiAgent {
+/// Fast heartbeats and short timeouts, so supervision shows within a test's patience.
+const SUPERVISOR: &str = "[supervisor]\ngrace_period = \"2s\"\nheartbeat_interval = \"100ms\"\nheartbeat_timeout = \"1s\"\nstart_timeout = \"10s\"\n";
+/// The API tests also restart quickly.
+const API_SUPERVISOR: &str = "[supervisor]\ngrace_period = \"2s\"\nheartbeat_interval = \"100ms\"\nheartbeat_timeout = \"2s\"\nstart_timeout = \"10s\"\ninitial_backoff = \"100ms\"\nmax_backoff = \"1s\"\n";
+
+pub struct TestAgent {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
     pub child: Option<Child>,
+    /// The API's base URL once started with the API on; empty otherwise.
     pub url: String,
     pub http: Client,
     pub key: Option<String>,
@@ -66,11 +75,35 @@ fields:
     secret: true
 "#;
 
-impl ApiAgent {
-    /// Writes the config (`extra` TOML is appended to `[http]`) and the `apirt` runtime.
-    pub fn new(http_extra: &str) -> Self {
+impl TestAgent {
+    /// An agent without its API, observed through the status file; `extra` adds or overrides
+    /// TOML sections (a `[supervisor]` section replaces the fast defaults).
+    pub fn new(extra: &str) -> Self {
+        let supervisor = if extra.contains("[supervisor]") {
+            ""
+        } else {
+            SUPERVISOR
+        };
+        Self::write("agent", &format!("{supervisor}\n{extra}"), None)
+    }
+
+    /// An agent with its API on a kernel-chosen port; `http_extra` is appended to `[http]`
+    /// (an `api_key = "…"` line makes every request carry that key).
+    pub fn with_api(http_extra: &str) -> Self {
+        let key = http_extra.lines().find_map(|l| {
+            l.trim()
+                .strip_prefix("api_key = ")
+                .map(|k| k.trim_matches('"').to_string())
+        });
+        let extra = format!(
+            "{API_SUPERVISOR}\n[http]\nenabled = true\naddress = \"127.0.0.1:0\"\n{http_extra}\n"
+        );
+        Self::write("api", &extra, key)
+    }
+
+    fn write(prefix: &str, extra: &str, key: Option<String>) -> Self {
         let dir = tempfile::Builder::new()
-            .prefix("api")
+            .prefix(prefix)
             .tempdir_in("/tmp")
             .expect("temp dir");
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -102,18 +135,7 @@ config_dir = "{connectors}"
 paths = ["{testrt}", "{apirt}"]
 bin_dirs = ["{bin_dir}"]
 
-[supervisor]
-grace_period = "2s"
-heartbeat_interval = "100ms"
-heartbeat_timeout = "2s"
-start_timeout = "10s"
-initial_backoff = "100ms"
-max_backoff = "1s"
-
-[http]
-enabled = true
-address = "127.0.0.1:0"
-{http_extra}
+{extra}
 "#,
             state = dir.path().join("state").display(),
             connectors = dir.path().join("connectors").display(),
@@ -122,11 +144,6 @@ address = "127.0.0.1:0"
             bin_dir = bin_dir.display(),
         );
         std::fs::write(&config, text).expect("agent.toml");
-        let key = http_extra.lines().find_map(|l| {
-            l.trim()
-                .strip_prefix("api_key = ")
-                .map(|k| k.trim_matches('"').to_string())
-        });
         Self {
             dir,
             config,
@@ -141,6 +158,10 @@ address = "127.0.0.1:0"
         self.dir.path().join("connectors")
     }
 
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("agent.log")
     }
@@ -149,26 +170,54 @@ address = "127.0.0.1:0"
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// Starts the agent and waits until its API answers `/health`.
+    /// Writes a connector file: `name` as given when it has an extension, else `<name>.yml`.
+    pub fn write_connector(&self, name: &str, yaml: &str) {
+        let file = if Path::new(name).extension().is_some() {
+            name.to_string()
+        } else {
+            format!("{name}.yml")
+        };
+        std::fs::write(self.connectors_dir().join(file), yaml).expect("write connector file");
+    }
+
+    /// Writes `<id>.yml` for the test runtime with the given source mode and extra YAML.
+    pub fn add_testrt(&self, id: &str, mode: &str, extra: &str) {
+        self.write_connector(id, &format!("{}{extra}", testrt_connector(id, mode)));
+    }
+
+    /// Starts the agent; with the API on, waits until it listens.
     pub fn start(&mut self) -> &mut Self {
+        self.start_with_env(&[])
+    }
+
+    /// Starts the agent with extra variables in its own environment.
+    pub fn start_with_env(&mut self, env: &[(&str, &str)]) -> &mut Self {
         assert!(self.child.is_none(), "the agent is already running");
         let _ = std::fs::remove_file(self.log_path());
-        let child = spawn_agent(
-            &self.config,
-            &self.log_path(),
-            &[("CONNECT_AGENT_LOG", "info")],
-        );
-        self.child = Some(child);
+        let mut vars = vec![("CONNECT_AGENT_LOG", "info")];
+        vars.extend_from_slice(env);
+        self.child = Some(spawn_agent(&self.config, &self.log_path(), &vars));
+        if self.http_enabled() {
+            self.url = self.wait_listening();
+        }
+        self
+    }
+
+    fn http_enabled(&self) -> bool {
+        std::fs::read_to_string(&self.config).is_ok_and(|t| t.contains("\n[http]\nenabled = true"))
+    }
+
+    /// The API's URL, read from the agent's log line once it listens.
+    fn wait_listening(&mut self) -> String {
         let deadline = Instant::now() + WAIT;
-        let url = loop {
+        loop {
             if let Some(url) = self
                 .agent_log()
                 .split("API listening on ")
                 .nth(1)
                 .and_then(|rest| rest.split_whitespace().next())
-                .map(str::to_string)
             {
-                break url;
+                return url.to_string();
             }
             if let Some(status) = self
                 .child
@@ -186,27 +235,81 @@ address = "127.0.0.1:0"
                 self.agent_log()
             );
             std::thread::sleep(Duration::from_millis(10));
-        };
-        self.url = url;
-        self
+        }
     }
 
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.as_ref().expect("agent running").id() as i32)
+    }
+
+    pub fn signal(&self, sig: Signal) {
+        kill(self.pid(), sig).expect("signal the agent");
+    }
+
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let child = self.child.as_mut().expect("agent running");
+        let status = wait_for(timeout, "the agent to exit", || {
+            child.try_wait().expect("try_wait")
+        });
+        self.child = None;
+        status
+    }
+
+    /// SIGTERM, then waits for the agent to exit.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(child.id() as i32),
-                nix::sys::signal::Signal::SIGTERM,
-            )
-            .expect("SIGTERM the agent");
-            let deadline = Instant::now() + WAIT;
-            while child.try_wait().expect("try_wait").is_none() {
-                assert!(
-                    Instant::now() < deadline,
-                    "the agent did not exit after SIGTERM"
-                );
-                std::thread::sleep(Duration::from_millis(10));
-            }
+        if self.child.is_some() {
+            self.signal(Signal::SIGTERM);
+            self.wait_exit(WAIT);
         }
+    }
+
+    /// The status file, if the agent wrote one.
+    pub fn status(&self) -> Option<Value> {
+        let text = std::fs::read_to_string(self.state_dir().join("status.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Connector `id` as the API shows it, or from the status file when the API is off.
+    pub fn connector(&self, id: &str) -> Option<Value> {
+        if !self.url.is_empty() {
+            let r = self.get(&format!("/connectors/{id}"));
+            return (r.status() == 200).then(|| r.json().expect("json"));
+        }
+        let status = self.status()?;
+        status["connectors"]
+            .as_array()?
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+    }
+
+    /// Waits until connector `id` satisfies `pred` (`Null` while it does not exist); fails
+    /// naming `what` and the last status.
+    pub fn wait_connector(&self, id: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let c = self.connector(id).unwrap_or(Value::Null);
+            if pred(&c) {
+                return c;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {WAIT:?} waiting for {id} to be {what}; last: {c:#}\nagent log:\n{}",
+                self.agent_log()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    pub fn wait_state(&self, id: &str, state: &str) -> Value {
+        self.wait_connector(id, state, |c| c["state"] == state)
+    }
+
+    /// Running with a pid other than `old`.
+    pub fn wait_running_again(&self, id: &str, old: u64) -> Value {
+        self.wait_connector(id, "running with a new process", |c| {
+            c["state"] == "running" && c["pid"].as_u64().is_some_and(|p| p != old)
+        })
     }
 
     fn with_key(&self, r: reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder {
@@ -256,45 +359,35 @@ address = "127.0.0.1:0"
     pub fn post_json(&self, path: &str, body: &str, status: u16) -> Value {
         expect(self.post(path, body), status, &format!("POST {path}"))
     }
-
-    /// Waits until connector `id` satisfies `pred`, as seen through the API.
-    pub fn wait_connector(&self, id: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let r = self.get(&format!("/connectors/{id}"));
-            let c: Value = if r.status() == 200 {
-                r.json().expect("json")
-            } else {
-                Value::Null
-            };
-            if pred(&c) {
-                return c;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {WAIT:?} waiting for {id} to be {what}; last: {c:#}\nagent log:\n{}",
-                self.agent_log()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    pub fn wait_state(&self, id: &str, state: &str) -> Value {
-        self.wait_connector(id, state, |c| c["state"] == state)
-    }
-
-    pub fn write_connector(&self, file: &str, yaml: &str) {
-        std::fs::write(self.connectors_dir().join(file), yaml).expect("write connector file");
-    }
 }
 
-impl Drop for ApiAgent {
+impl Drop for TestAgent {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
             let _ = child.kill();
             let _ = child.wait();
         }
     }
+}
+
+/// Whether a process is gone (a zombie waiting for a reaper counts as gone).
+pub fn gone(pid: u64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+pub fn pid_of(c: &Value) -> u64 {
+    c["pid"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no pid in {c:#?}"))
+}
+
+pub fn sigkill(pid: u64) {
+    kill(Pid::from_raw(pid as i32), Signal::SIGKILL).expect("SIGKILL the runtime");
 }
 
 pub fn client() -> Client {
