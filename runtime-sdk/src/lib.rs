@@ -3,10 +3,12 @@
 //! model (connector document, `.connect` metadata, contract types) re-exported from `connect-model`.
 
 pub mod component;
+pub mod embed;
 pub mod iggy;
 pub mod pipeline;
 pub mod runtime;
 pub mod state;
+pub mod testing;
 pub mod transform;
 
 // What runtimes share with the agent, re-exported so a runtime depends on this crate alone.

@@ -45,6 +45,12 @@ impl ComponentContext {
         })
     }
 
+    /// The cursor [`Source::commit`](super::Source::commit) saved last (by default), or `None`
+    /// on the first run: where a source resumes.
+    pub fn load_cursor<T: DeserializeOwned>(&self) -> Result<Option<T>, ComponentError> {
+        Ok(self.state.load(super::traits::CURSOR_STATE)?)
+    }
+
     /// Durable state of this connector (`CONNECT_STATE_DIR`).
     pub fn state(&self) -> &StateStore {
         &self.state

@@ -1,212 +1,25 @@
-//! Tests that keep the `.connect` definitions and the config types in step: every declared
-//! field is read by the component's config type, every field it reads is declared, every
-//! definition's defaults and examples build a working component, and the repository's
-//! `examples/` documents validate against this runtime.
+//! Keeps the `.connect` definitions and the config types in step with the SDK's definition
+//! checks, and the repository's `examples/` for this runtime valid.
 
-use std::collections::BTreeSet;
-use std::path::Path;
-
-use connect_runtime_sdk::RuntimeMetadata;
-use connect_runtime_sdk::document::{ComponentKind, decode};
-use connect_runtime_sdk::metadata::{
-    ComponentSpec, FieldKind, FieldType, config_fields, validate_config, validate_connector,
-};
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use connect_runtime_sdk::embed_connect;
+use connect_runtime_sdk::testing::check_definitions;
 
 use crate::sinks::file::FileSinkConfig;
-use crate::sinks::http::{HttpSink, HttpSinkConfig};
+use crate::sinks::http::HttpSink;
 use crate::sinks::stdout::StdoutConfig;
 use crate::sources::file::FileSourceConfig;
-use crate::sources::generate::{Generate, GenerateConfig};
-use crate::sources::http::{HttpPoll, HttpSourceConfig};
-
-/// Decodes a component config and builds what can be built without I/O.
-type Check = fn(Value) -> Result<(), String>;
-
-fn decode_only<T: DeserializeOwned>(v: Value) -> Result<(), String> {
-    serde_json::from_value::<T>(v)
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
-
-/// Every component: (kind, name, the fields its config type reads, a decode-and-build check).
-fn components() -> Vec<(ComponentKind, &'static str, &'static [&'static str], Check)> {
-    use ComponentKind::{Sink, Source};
-    vec![
-        (Source, "generate", config_fields::<GenerateConfig>(), |v| {
-            let c: GenerateConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
-            Generate::new(c, None).map(drop).map_err(|e| e.to_string())
-        }),
-        (Source, "http", config_fields::<HttpSourceConfig>(), |v| {
-            let c: HttpSourceConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
-            HttpPoll::new(c).map(drop).map_err(|e| e.to_string())
-        }),
-        (
-            Source,
-            "file",
-            config_fields::<FileSourceConfig>(),
-            decode_only::<FileSourceConfig>,
-        ),
-        (
-            Sink,
-            "stdout",
-            config_fields::<StdoutConfig>(),
-            decode_only::<StdoutConfig>,
-        ),
-        (
-            Sink,
-            "file",
-            config_fields::<FileSinkConfig>(),
-            decode_only::<FileSinkConfig>,
-        ),
-        (Sink, "http", config_fields::<HttpSinkConfig>(), |v| {
-            let c: HttpSinkConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
-            HttpSink::new(c).map(drop).map_err(|e| e.to_string())
-        }),
-    ]
-}
-
-fn metadata() -> RuntimeMetadata {
-    crate::metadata::load()
-}
-
-fn spec<'a>(m: &'a RuntimeMetadata, kind: ComponentKind, name: &str) -> &'a ComponentSpec {
-    m.component(kind, name).unwrap_or_else(|| {
-        panic!(
-            "{} `{name}` has no .connect/{}/{name}.yml",
-            kind.step_name(),
-            kind.dir_name()
-        )
-    })
-}
-
-/// A value for a field: its first example, else one that fits its type.
-fn sample(f: &connect_runtime_sdk::metadata::FieldSpec) -> Value {
-    if let Some(ex) = f.examples.first() {
-        return match (f.kind, ex) {
-            (FieldKind::List, v) if !v.is_array() => Value::Array(vec![v.clone()]),
-            (_, v) => v.clone(),
-        };
-    }
-    if let Some(d) = &f.default {
-        return d.clone();
-    }
-    let one = match f.field_type {
-        FieldType::Bool => Value::Bool(true),
-        FieldType::Int => Value::from(1),
-        FieldType::Float => Value::from(1.5),
-        FieldType::Duration => Value::from("1s"),
-        FieldType::Object => Value::Object(Map::new()),
-        _ => Value::from("text"),
-    };
-    match f.kind {
-        FieldKind::Scalar => one,
-        FieldKind::List => Value::Array(vec![one]),
-        FieldKind::Map => Value::Object(Map::from_iter([("key".to_string(), one)])),
-    }
-}
+use crate::sources::generate::Generate;
+use crate::sources::http::HttpPoll;
 
 #[test]
-fn every_component_is_defined_and_every_definition_has_a_component() {
-    let m = metadata();
-    let names = |kind| {
-        components()
-            .into_iter()
-            .filter(|c| c.0 == kind)
-            .map(|c| c.1.to_string())
-            .collect::<BTreeSet<_>>()
-    };
-    for kind in [ComponentKind::Source, ComponentKind::Sink] {
-        let defined: BTreeSet<_> = m.components(kind).keys().cloned().collect();
-        assert_eq!(
-            defined,
-            names(kind),
-            "{} definitions and config types differ",
-            kind.dir_name()
-        );
-    }
-}
-
-#[test]
-fn declared_fields_and_config_type_fields_are_the_same() {
-    let m = metadata();
-    for (kind, name, read, _) in components() {
-        let declared: BTreeSet<_> = spec(&m, kind, name)
-            .fields
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect();
-        let read: BTreeSet<_> = read.iter().copied().collect();
-        let undeclared: Vec<_> = read.difference(&declared).collect();
-        let unread: Vec<_> = declared.difference(&read).collect();
-        assert!(
-            undeclared.is_empty() && unread.is_empty(),
-            "{kind:?} `{name}`: read but not declared in .connect: {undeclared:?}; declared but not read: {unread:?}"
-        );
-    }
-}
-
-#[test]
-fn minimal_and_full_configs_build_every_component() {
-    let m = metadata();
-    for (kind, name, _, check) in components() {
-        let fields = &spec(&m, kind, name).fields;
-        let minimal: Map<String, Value> = fields
-            .iter()
-            .filter(|f| f.default.is_none() && !f.optional)
-            .map(|f| (f.name.clone(), sample(f)))
-            .collect();
-        let full: Map<String, Value> = fields.iter().map(|f| (f.name.clone(), sample(f))).collect();
-        for (what, config) in [("minimal", minimal), ("full", full)] {
-            let filled = validate_config(fields, &config, "config")
-                .unwrap_or_else(|e| panic!("{name}: {what} config {config:?} is invalid:\n{e}"));
-            check(Value::Object(filled))
-                .unwrap_or_else(|e| panic!("{name}: {what} config does not build: {e}"));
-        }
-    }
-}
-
-#[test]
-fn unknown_fields_are_rejected_by_the_config_types() {
-    let err = serde_json::from_value::<StdoutConfig>(
-        serde_json::json!({"format": "json", "colour": true}),
-    )
-    .unwrap_err();
-    assert!(err.to_string().contains("colour"), "{err}");
-}
-
-#[test]
-fn repository_examples_validate_and_build() {
-    let m = metadata();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
-        .collect();
-    paths.sort();
-    assert!(
-        paths.len() >= 4,
-        "expected the example connectors in {}",
-        dir.display()
-    );
-    let checks = components();
-    for path in paths {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let config = decode::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        if config.runtime.name() != m.runtime.name {
-            continue;
-        }
-        let filled =
-            validate_connector(&config, &m).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        for (kind, step) in filled.steps.components() {
-            let (_, _, _, check) = checks
-                .iter()
-                .find(|c| c.0 == kind && c.1 == step.kind)
-                .expect("validated component exists");
-            check(Value::Object(step.config.clone()))
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        }
-    }
+fn definitions_match_the_config_types_and_the_examples() {
+    check_definitions(embed_connect!())
+        .source_built("generate", |c| Generate::new(c, None))
+        .source_built("http", HttpPoll::new)
+        .source::<FileSourceConfig>("file")
+        .sink::<StdoutConfig>("stdout")
+        .sink::<FileSinkConfig>("file")
+        .sink_built("http", HttpSink::new)
+        .examples(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"))
+        .check();
 }

@@ -5,15 +5,15 @@
 mod config_drift;
 mod http_common;
 mod line_format;
-mod metadata;
 mod sinks;
 mod sources;
 
-use connect_runtime_sdk::{Components, ExitCode, Runtime};
+use connect_runtime_sdk::runtime::EnvError;
+use connect_runtime_sdk::{Components, Runtime, embed_connect};
 
 /// Every component of the runtime, by the type name connector documents use.
 fn components() -> Components {
-    Components::new(metadata::load())
+    Components::new(embed_connect!())
         .source("generate", sources::generate::Generate::from_context)
         .source("http", sources::http::HttpPoll::from_context)
         .source("file", sources::file::FileFollow::from_context)
@@ -22,14 +22,8 @@ fn components() -> Components {
         .sink("http", sinks::http::HttpSink::from_context)
 }
 
-fn main() {
-    match Runtime::from_env() {
-        Ok(runtime) => runtime.launch(components()),
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(ExitCode::BadEnvironment.code());
-        }
-    }
+fn main() -> Result<(), EnvError> {
+    Runtime::from_env()?.launch(components())
 }
 
 #[cfg(test)]
@@ -41,7 +35,7 @@ mod tests {
 
     #[test]
     fn the_manifest_version_is_the_crate_version() {
-        let manifest = super::metadata::load().runtime;
+        let manifest = connect_runtime_sdk::embed_connect!().runtime;
         assert_eq!(
             (manifest.name.as_str(), manifest.version.as_str()),
             ("essentials", env!("CARGO_PKG_VERSION"))

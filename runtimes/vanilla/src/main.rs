@@ -6,29 +6,21 @@
 use connect_runtime_sdk::document::{ConsumerStep, IggyConnection, ProducerStep, StartFrom};
 use connect_runtime_sdk::iggy::{IggySink, IggySource};
 use connect_runtime_sdk::runtime::EnvError;
-use connect_runtime_sdk::{ComponentContext, ComponentError, Components, Runtime, RuntimeMetadata};
-use include_dir::{Dir, include_dir};
+use connect_runtime_sdk::{ComponentContext, ComponentError, Components, Runtime, embed_connect};
 use serde::Deserialize;
 
 #[cfg(test)]
 mod tests;
-
-/// `.connect/`: the runtime's manifest and its components' fields, embedded in the binary.
-static CONNECT: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/.connect");
 
 fn main() -> Result<(), EnvError> {
     Runtime::from_env()?.launch(components())
 }
 
 fn components() -> Components {
-    Components::new(metadata())
+    // `.connect/`: the runtime's manifest and its components' fields, embedded in the binary.
+    Components::new(embed_connect!())
         .source("iggy", source)
         .sink("iggy", sink)
-}
-
-fn metadata() -> RuntimeMetadata {
-    RuntimeMetadata::from_embedded(&CONNECT)
-        .expect("the embedded .connect definitions are valid (checked by the tests)")
 }
 
 /// The config of the `iggy` source (`.connect/sources/iggy.yml`).

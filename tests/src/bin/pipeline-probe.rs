@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::time::Duration;
 
-use connect_runtime_sdk::component::CURSOR_STATE;
 use connect_runtime_sdk::runtime::EnvError;
 use connect_runtime_sdk::{
     Batch, ComponentContext, ComponentError, Components, Message, Runtime, RuntimeMetadata, Sink,
@@ -44,7 +43,7 @@ impl Count {
             .map_err(ComponentError::invalid_config)?
             .unwrap_or_default();
         Ok(Self {
-            next: ctx.state().load::<u64>(CURSOR_STATE)?.unwrap_or(0),
+            next: ctx.load_cursor::<u64>()?.unwrap_or(0),
             count: config["count"].as_u64().unwrap_or(0),
             batch: config["batch"].as_u64().unwrap_or(100) as usize,
             interval,

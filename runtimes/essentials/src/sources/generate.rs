@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use connect_runtime_sdk::component::{CURSOR_STATE, now_us};
+use connect_runtime_sdk::component::now_us;
 use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Message, Source, async_trait};
 use serde::{Deserialize, Serialize};
@@ -41,7 +41,7 @@ impl Generate {
     /// The registered factory: config plus the saved cursor.
     pub(crate) fn from_context(ctx: &ComponentContext) -> Result<Self, ComponentError> {
         let config: GenerateConfig = ctx.config()?;
-        let cursor: Option<GenerateCursor> = ctx.state().load(CURSOR_STATE)?;
+        let cursor: Option<GenerateCursor> = ctx.load_cursor()?;
         Self::new(config, cursor)
     }
 
