@@ -42,6 +42,15 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Cmd::Start { .. }) {
+        // A client command whose reader went away (`| head -1`) ends quietly, killed by
+        // SIGPIPE (status 141 in a shell) like other Unix tools, instead of panicking on the
+        // failed write. The daemon keeps ignoring it: a client leaving must not stop it.
+        // SAFETY: restoring a signal's default disposition before any thread is started.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let result = match cli.command {
         Cmd::Start { config } => daemon::run(config),
         Cmd::Status {

@@ -146,17 +146,12 @@ fn version_key(v: &str) -> Vec<u64> {
         .collect()
 }
 
-/// Next to `.connect/` first; otherwise the most recently built of the `bin_dirs` candidates.
+/// Next to `.connect/` first; otherwise the first of the `bin_dirs` that has it, in the order
+/// given (so `target/release` listed first wins over a newer unoptimised `target/debug` build).
 fn find_binary(dir: &Path, exe: &str, bin_dirs: &[PathBuf]) -> Option<PathBuf> {
-    let local = dir.join(exe);
-    if is_executable(&local) {
-        return Some(local);
-    }
-    bin_dirs
-        .iter()
-        .map(|d| d.join(exe))
-        .filter(|p| is_executable(p))
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+    std::iter::once(dir.join(exe))
+        .chain(bin_dirs.iter().map(|d| d.join(exe)))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -164,4 +159,42 @@ fn is_executable(p: &Path) -> bool {
     p.metadata()
         .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn executable(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn the_first_bin_dir_that_has_the_binary_wins_over_a_newer_build() {
+        let root = tempfile::tempdir().unwrap();
+        let (release, debug) = (root.path().join("release"), root.path().join("debug"));
+        executable(&release.join("rt"));
+        // Built later, as `cargo test` does after a release build.
+        executable(&debug.join("rt"));
+        let dirs = [release.clone(), debug.clone()];
+        let found = find_binary(&root.path().join("rt-dir"), "rt", &dirs);
+        assert_eq!(found, Some(release.join("rt")));
+        let found = find_binary(
+            &root.path().join("rt-dir"),
+            "rt",
+            &[root.path().join("none"), debug.clone()],
+        );
+        assert_eq!(found, Some(debug.join("rt")));
+        executable(&root.path().join("rt-dir/rt"));
+        let found = find_binary(&root.path().join("rt-dir"), "rt", &dirs);
+        assert_eq!(
+            found,
+            Some(root.path().join("rt-dir/rt")),
+            "next to .connect/ comes first"
+        );
+    }
 }

@@ -6,8 +6,11 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
-/// A binary built by this workspace (`target/<profile>/<name>`). `cargo test --workspace`
-/// builds every package's binaries before running tests.
+/// A binary built by this workspace (`target/<profile>/<name>`), current with the sources.
+///
+/// `cargo test` builds only the binaries of packages that have integration tests (and only
+/// those selected with `-p`), so the first call in each `cargo test` run builds every binary of
+/// the workspace with the same profile; later calls of that run find them built.
 pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> → target/<profile>/<name>
@@ -15,13 +18,50 @@ pub fn workspace_bin(name: &str) -> PathBuf {
         .parent()
         .and_then(|d| d.parent())
         .expect("target profile directory");
+    build_workspace_bins(dir);
     let path = dir.join(name);
     assert!(
         path.exists(),
-        "binary {} is missing; build it with `cargo build --workspace --bins` (cargo test --workspace does this)",
+        "binary {} is missing; build it with `cargo build --workspace --bins`",
         path.display()
     );
     path
+}
+
+/// `cargo build --workspace --bins` once per `cargo test` run (marked by the running cargo's
+/// pid), when the tests run under cargo.
+fn build_workspace_bins(profile_dir: &Path) {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let Ok(cargo) = std::env::var("CARGO") else {
+            return;
+        };
+        let marker = profile_dir.join(format!(
+            ".workspace-bins-built-for-{}",
+            std::os::unix::process::parent_id()
+        ));
+        if marker.exists() {
+            return;
+        }
+        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") => "dev",
+            Some(other) => other,
+            None => "dev",
+        };
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let out = std::process::Command::new(cargo)
+            .args(["build", "--workspace", "--bins", "--profile", profile])
+            .current_dir(&workspace)
+            .stdout(std::process::Stdio::null())
+            .output()
+            .expect("run cargo build");
+        assert!(
+            out.status.success(),
+            "cargo build --workspace --bins failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let _ = std::fs::write(&marker, b"");
+    });
 }
 
 /// Base64 (standard alphabet) of a document, as a runtime's single argument.

@@ -300,3 +300,48 @@ fn completions_for_every_shell() {
         );
     }
 }
+
+#[test]
+fn printing_commands_end_quietly_when_their_reader_leaves() {
+    let mut agent = TestAgent::with_api("");
+    agent.write_connector(
+        "loud.yml",
+        "id: loud\nruntime: testrt\nsteps:\n  source: { type: behave, config: { mode: flood, lines: 5000 } }\n  sink: { type: discard }\n",
+    );
+    agent.start();
+    agent.wait_state("loud", "running");
+    let bin = connect_tests::workspace_bin("connect-agent");
+    for command in [
+        "connector list",
+        "connector logs loud --tail 2000",
+        "connector logs loud -f --tail 50",
+        "status",
+        "runtime list",
+        "completions bash",
+    ] {
+        // The agent's exit status comes back through stderr, after its own messages.
+        let script = format!(
+            "{} {command} --url {} | head -1 >/dev/null; echo \"exit=${{PIPESTATUS[0]}}\" >&2",
+            bin.display(),
+            agent.url
+        );
+        let out = Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .expect("bash");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "`{command} | head -1`: {stderr}"
+        );
+        let code = stderr
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("exit="))
+            .unwrap_or_default();
+        assert!(
+            code == "0" || code == "141",
+            "`{command} | head -1` exited {code}: {stderr}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ mod connectors;
 mod error;
 mod output;
 mod runtimes;
+mod scaffold;
 mod status;
 mod validate;
 

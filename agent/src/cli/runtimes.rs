@@ -15,10 +15,35 @@ pub enum RuntimeCmd {
         name: String,
         component: Option<String>,
     },
+    /// Scaffold a new runtime crate (offline): components, .connect definitions, tests, README.
+    New {
+        /// The runtime's name (binary, crate and `runtime:` in connector documents).
+        name: String,
+        /// Where to write it (default: ./NAME); must not exist or be empty.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// The connect repository's runtime-sdk/ directory, as a path dependency (found
+        /// automatically when DIR is inside the repository; else the published version is used).
+        #[arg(long)]
+        sdk_path: Option<std::path::PathBuf>,
+    },
 }
 
 pub(super) fn run(cmd: RuntimeCmd, client: &Client, format: Format) -> Result<(), CliError> {
     match cmd {
+        RuntimeCmd::New {
+            name,
+            dir,
+            sdk_path,
+        } => {
+            let dir = super::scaffold::create(&name, dir, sdk_path)?;
+            println!(
+                "created runtime `{name}` in {}\nnext: cd {} && cargo test && cargo build --release; see its README.md",
+                dir.display(),
+                dir.display()
+            );
+            Ok(())
+        }
         RuntimeCmd::List => {
             let r = client.get("/runtimes")?;
             if output::structured(format, &r).is_some() {

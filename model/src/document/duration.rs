@@ -10,18 +10,25 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     if text == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(text).map_err(|e| {
-        format!("invalid duration `{text}` ({e}); write it like `500ms`, `10s` or `1m`")
+    humantime::parse_duration(text).map_err(|_| {
+        format!("invalid duration `{text}`: expected a duration like 500ms, 10s, 1m or 1h 30m")
     })
 }
 
-/// Formats a duration the way [`parse`] reads it.
+/// The contract's one canonical form: an integer and one unit (`ms`, `s`, `m`, `h`), the
+/// largest unit that states the duration exactly (`2400ms`, `90s`, `5m`, `0s`); sub-millisecond
+/// parts round up to the next millisecond. Strict parsers (Go's `time.ParseDuration`) read it.
 pub fn format(d: Duration) -> String {
-    if d.is_zero() {
-        "0s".to_string()
-    } else {
-        humantime::format_duration(d).to_string()
+    let ms = d.as_nanos().div_ceil(1_000_000);
+    if ms == 0 {
+        return "0s".to_string();
     }
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+        if ms.is_multiple_of(size) {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
 }
 
 pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -85,5 +92,37 @@ mod tests {
         ] {
             assert_eq!(parse(&format(d)).unwrap(), d);
         }
+    }
+}
+
+#[cfg(test)]
+mod canonical_tests {
+    use super::*;
+
+    #[test]
+    fn formats_one_integer_and_one_unit_that_parse_back() {
+        let ms = Duration::from_millis;
+        for (d, text) in [
+            (Duration::ZERO, "0s"),
+            (ms(2400), "2400ms"),
+            (ms(1000), "1s"),
+            (ms(90_000), "90s"),
+            (ms(300_000), "5m"),
+            (ms(7_200_000), "2h"),
+            (Duration::from_micros(1500), "2ms"),
+        ] {
+            assert_eq!(format(d), text);
+            assert_eq!(
+                parse(text).unwrap(),
+                d.max(ms(d.as_nanos().div_ceil(1_000_000) as u64))
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_duration_says_what_is_expected_without_parser_jargon() {
+        let e = parse("fast").unwrap_err();
+        assert!(e.contains("expected a duration like 500ms, 10s, 1m"), "{e}");
+        assert!(!e.contains(" at 0"), "{e}");
     }
 }

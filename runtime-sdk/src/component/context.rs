@@ -56,6 +56,14 @@ impl ComponentContext {
         &self.state
     }
 
+    /// Waits `wait`, or less when the runtime is asked to stop; `true` when the whole wait passed.
+    pub async fn sleep(&self, wait: std::time::Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => true,
+            () = self.cancellation().cancelled() => false,
+        }
+    }
+
     pub fn cancellation(&self) -> &CancellationToken {
         self.runtime.cancellation()
     }

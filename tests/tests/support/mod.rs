@@ -154,6 +154,24 @@ bin_dirs = ["{bin_dir}"]
         }
     }
 
+    /// Adds a runtime directory (holding `<name>/.connect/`) and a directory of binaries to
+    /// the ones the agent searches.
+    pub fn add_runtimes(&self, paths: &Path, bin_dir: &Path) {
+        let text = std::fs::read_to_string(&self.config).expect("agent.toml");
+        let text = text
+            .replacen(
+                "paths = [",
+                &format!("paths = [\"{}\", ", paths.display()),
+                1,
+            )
+            .replacen(
+                "bin_dirs = [",
+                &format!("bin_dirs = [\"{}\", ", bin_dir.display()),
+                1,
+            );
+        std::fs::write(&self.config, text).expect("agent.toml");
+    }
+
     pub fn connectors_dir(&self) -> PathBuf {
         self.dir.path().join("connectors")
     }
