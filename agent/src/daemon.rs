@@ -90,18 +90,19 @@ pub fn print_status(flag: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
     })?;
     let doc: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a status document", path.display()))?;
+    // A file left by an agent that is gone is not a healthy agent (a container health check):
+    // say so alone, without the stale table.
+    let pid = doc["agent_pid"].as_u64().unwrap_or(0);
+    if pid == 0 || !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        anyhow::bail!(
+            "the agent (pid {pid}) that wrote {} is not running; start it with `connect-agent start --config …`",
+            path.display()
+        );
+    }
     if json {
         println!("{text}");
     } else {
         print_table(&doc);
-    }
-    // A file left by an agent that is gone is not a healthy agent (a container health check).
-    let pid = doc["agent_pid"].as_u64().unwrap_or(0);
-    if pid == 0 || !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-        anyhow::bail!(
-            "the agent (pid {pid}) that wrote {} is not running",
-            path.display()
-        );
     }
     Ok(())
 }

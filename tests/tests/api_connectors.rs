@@ -47,6 +47,17 @@ fn create_show_filter_and_delete_an_api_connector() {
         &agent.get_json("/connectors?colour=red", 400),
         "bad_request",
     );
+    for (query, allowed) in [
+        ("state=bogus", "running, backoff"),
+        ("direction=sideways", "inlet, outlet"),
+    ] {
+        let e = agent.get_json(&format!("/connectors?{query}"), 400);
+        assert_error(&e, "bad_request");
+        assert!(
+            e["message"].as_str().unwrap().contains(allowed),
+            "the allowed values are named: {e:#}"
+        );
+    }
 
     // Stop, start, restart.
     let pid = running["pid"].as_u64().unwrap();

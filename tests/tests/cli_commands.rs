@@ -345,3 +345,39 @@ fn printing_commands_end_quietly_when_their_reader_leaves() {
         );
     }
 }
+
+#[test]
+fn config_and_status_errors_are_said_once_and_alone() {
+    let bin = connect_tests::workspace_bin("connect-agent");
+    let missing = Command::new(&bin)
+        .args(["start", "--config", "/nonexistent/agent.toml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "the cause is said once: {stderr}"
+    );
+
+    // A status file left by an agent that is gone: only the error, no stale table.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("status.json"),
+        r#"{"agent_pid": 0, "updated_at_ms": 0, "connectors": [{"id": "ghost", "state": "running"}]}"#,
+    )
+    .unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(&config, format!("[state]\npath = \"{}\"\n", state.display())).unwrap();
+    let stale = Command::new(&bin)
+        .args(["status", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(stale.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&stale.stdout), "", "no stale table");
+    assert!(String::from_utf8_lossy(&stale.stderr).contains("is not running"));
+}

@@ -27,6 +27,26 @@ pub(crate) async fn list(
             )));
         }
     }
+    const STATES: [&str; 7] = [
+        "starting",
+        "running",
+        "backoff",
+        "stopping",
+        "stopped",
+        "completed",
+        "failed",
+    ];
+    const DIRECTIONS: [&str; 4] = ["inlet", "outlet", "bridge", "pipe"];
+    for (key, allowed) in [("state", &STATES[..]), ("direction", &DIRECTIONS[..])] {
+        if let Some(v) = q.get(key)
+            && !allowed.contains(&v.as_str())
+        {
+            return Err(ApiError::bad_request(format!(
+                "`{v}` is not a {key}; use one of {}",
+                allowed.join(", ")
+            )));
+        }
+    }
     let records = agent.record_summaries().await;
     let list: Vec<ConnectorSummary> = agent
         .list()

@@ -96,7 +96,7 @@ impl Client {
         };
         Err(CliError::Refused {
             status: status.as_u16(),
-            message,
+            message: super::cli_words::in_cli_words(&message),
             details,
         })
     }

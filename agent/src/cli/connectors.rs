@@ -312,11 +312,14 @@ fn configs(client: &Client, format: Format, id: &str, action: ConfigsCmd) -> Res
                                 String::new()
                             },
                             cell(&v["origin"]),
-                            cell(&v["created_at_ms"]),
+                            v["created_at_ms"]
+                                .as_u64()
+                                .map(output::rfc3339)
+                                .unwrap_or_default(),
                         ]
                     })
                     .collect();
-                output::table(&["VERSION", "ACTIVE", "ORIGIN", "CREATED_AT_MS"], &rows);
+                output::table(&["VERSION", "ACTIVE", "ORIGIN", "CREATED"], &rows);
             }
             Ok(())
         }

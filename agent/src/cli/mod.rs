@@ -1,6 +1,7 @@
 //! The command-line client in the agent binary: `connector`, `runtime`, `validate`, `status`
 //! and `completions`, talking to a running agent's HTTP API (validation works offline).
 
+mod cli_words;
 mod client;
 mod connectors;
 mod error;

@@ -67,3 +67,18 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
         line(row.clone());
     }
 }
+
+/// Milliseconds since the Unix epoch as an RFC 3339 time (UTC, whole seconds).
+pub(super) fn rfc3339(ms: u64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_rfc3339_not_epoch_milliseconds() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_796_162_838_918), "2026-12-01T22:07:18Z");
+    }
+}

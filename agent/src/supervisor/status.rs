@@ -107,7 +107,11 @@ impl ConnectorStatus {
             id: id.to_string(),
             runtime: runtime.to_string(),
             file,
-            state: State::Stopped,
+            // A connector meant to run is starting from the moment it is put in place.
+            state: match desired {
+                Desired::Running => State::Starting,
+                Desired::Stopped => State::Stopped,
+            },
             desired,
             version,
             pid: None,

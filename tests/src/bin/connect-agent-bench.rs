@@ -47,7 +47,7 @@ impl Agent {
             ),
         )
         .expect("agent.toml");
-        let child = Command::new(bin_dir.join("connect-agent"))
+        let child = Command::new(agent_binary(&bin_dir))
             .args(["start", "--config"])
             .arg(&config)
             .stdin(Stdio::null())
@@ -125,7 +125,23 @@ fn p99(v: &mut [u64]) -> u64 {
     v[(v.len() * 99 / 100).min(v.len() - 1)]
 }
 
+/// The agent under test: `CONNECT_BENCH_AGENT` (another build, for a side-by-side run), else
+/// the `connect-agent` next to this benchmark.
+fn agent_binary(bin_dir: &Path) -> PathBuf {
+    std::env::var_os("CONNECT_BENCH_AGENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| bin_dir.join("connect-agent"))
+}
+
 fn many_connectors(n: usize) {
+    let bin_dir = std::env::current_exe().expect("own path");
+    let agent_bin = agent_binary(bin_dir.parent().expect("bin dir"));
+    let size = std::fs::metadata(&agent_bin).map_or(0, |m| m.len());
+    println!(
+        "agent binary {} ({:.1} MB)",
+        agent_bin.display(),
+        size as f64 / 1e6
+    );
     let connectors: Vec<_> = (0..n).map(|i| idle(&format!("c{i:03}"), "")).collect();
     let t = Instant::now();
     let agent = Agent::start(&connectors, "");
@@ -142,12 +158,14 @@ fn many_connectors(n: usize) {
         .iter()
         .filter_map(|c| Some(c["ready_at_ms"].as_u64()? - c["started_at_ms"].as_u64()?))
         .collect();
-    println!(
-        "  spawns spread over {} ms; spawn to ready median {} ms, max {} ms",
-        started.iter().max().unwrap() - started.iter().min().unwrap(),
-        median(&mut ready_after),
-        ready_after.iter().max().unwrap()
-    );
+    if n > 0 {
+        println!(
+            "  spawns spread over {} ms; spawn to ready median {} ms, max {} ms",
+            started.iter().max().unwrap() - started.iter().min().unwrap(),
+            median(&mut ready_after),
+            ready_after.iter().max().unwrap()
+        );
+    }
     std::thread::sleep(Duration::from_secs(2));
     let (rss, t0) = proc_sample(agent.pid());
     let window = Duration::from_secs(10);
