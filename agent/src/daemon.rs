@@ -22,6 +22,12 @@ fn load_config(flag: Option<PathBuf>) -> anyhow::Result<(AgentConfig, config::Co
 pub fn run(flag: Option<PathBuf>) -> anyhow::Result<()> {
     let (config, source) = load_config(flag)?;
     init_tracing(&config.logs.level);
+    let names: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .collect();
+    for warning in config::unknown_variables(names.iter().map(String::as_str)) {
+        tracing::warn!("{warning}");
+    }
     raise_fd_limit();
     limit_malloc_arenas();
     let rt = tokio::runtime::Builder::new_multi_thread()

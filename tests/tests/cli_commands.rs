@@ -371,7 +371,11 @@ fn config_and_status_errors_are_said_once_and_alone() {
     )
     .unwrap();
     let config = dir.path().join("agent.toml");
-    std::fs::write(&config, format!("[state]\npath = \"{}\"\n", state.display())).unwrap();
+    std::fs::write(
+        &config,
+        format!("[state]\npath = \"{}\"\n", state.display()),
+    )
+    .unwrap();
     let stale = Command::new(&bin)
         .args(["status", "--config"])
         .arg(&config)

@@ -5,6 +5,34 @@ use toml::{Table, Value};
 
 use super::AgentConfig;
 
+/// The `CONNECT_<SECTION>_<KEY>` name of every setting.
+fn setting_names() -> Vec<String> {
+    let defaults = Table::try_from(AgentConfig::default()).expect("the default config serializes");
+    let mut leaves = Vec::new();
+    collect(&defaults, &mut Vec::new(), &mut leaves);
+    leaves
+        .into_iter()
+        .map(|(path, _)| format!("CONNECT_{}", path.join("_").to_ascii_uppercase()))
+        .collect()
+}
+
+/// A warning for every `CONNECT_*` name among `names` that is neither a setting nor one of the
+/// variables that belong to others, naming the nearest setting.
+pub(crate) fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let settings = setting_names();
+    names
+        .filter(|n| n.starts_with("CONNECT_"))
+        .filter(|n| !settings.iter().any(|s| s == n) && !super::belongs_to_others(n))
+        .map(|n| {
+            let nearest = settings
+                .iter()
+                .min_by_key(|s| strsim::levenshtein(n, s))
+                .expect("there are settings");
+            format!("{n} is not a setting of the agent and is ignored; did you mean {nearest}?")
+        })
+        .collect()
+}
+
 /// Sets every overridden key in `table`; returns every bad value at once.
 pub(super) fn apply(
     table: &mut Table,
@@ -73,4 +101,33 @@ fn set(table: &mut Table, path: &[String], value: Value) {
         t = entry.as_table_mut().expect("made a table above");
     }
     t.insert(last.clone(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unknown_variables;
+
+    #[test]
+    fn unknown_names_are_warned_with_the_nearest_setting_and_others_names_are_not() {
+        let warnings = unknown_variables(
+            [
+                "CONNECT_HTTP_PORT",
+                "CONNECT_HTTP_ADDRESS",
+                "CONNECT_AGENT_URL",
+                "CONNECT_API_KEY",
+                "CONNECT_STATE_DIR",
+                "CONNECT_LOG_LEVEL",
+                "CONNECT_TEST_IGGY_ADDRESS",
+                "CONNECT_CONFIG_PATH",
+                "PATH",
+            ]
+            .into_iter(),
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("CONNECT_HTTP_PORT is not a setting")
+                && warnings[0].contains("CONNECT_HTTP_"),
+            "{warnings:?}"
+        );
+    }
 }

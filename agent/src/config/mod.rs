@@ -16,6 +16,23 @@ pub use sections::{
 
 /// Names the config file explicitly (beside `--config`).
 pub const CONFIG_PATH_VAR: &str = "CONNECT_CONFIG_PATH";
+
+pub(crate) use env_overrides::unknown_variables;
+
+/// `CONNECT_*` variables that are not agent settings, in one place so none is mistaken for a
+/// typo: the agent's own switches, the CLI's, the runtime contract's and the tests'.
+pub(crate) fn belongs_to_others(name: &str) -> bool {
+    const AGENT: [&str; 2] = [CONFIG_PATH_VAR, "CONNECT_AGENT_LOG"];
+    const CLI: [&str; 3] = [
+        "CONNECT_AGENT_URL",
+        "CONNECT_API_KEY",
+        "CONNECT_AGENT_CA_FILE",
+    ];
+    AGENT.contains(&name)
+        || CLI.contains(&name)
+        || connect_model::contract::env::vars::ALL.contains(&name)
+        || name.starts_with("CONNECT_TEST_")
+}
 /// The repository's own setup, used when started from the repo root without flags.
 pub const DEFAULT_CONFIG_FILE: &str = ".connect/agent.toml";
 
