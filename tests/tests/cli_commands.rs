@@ -385,3 +385,21 @@ fn config_and_status_errors_are_said_once_and_alone() {
     assert_eq!(String::from_utf8_lossy(&stale.stdout), "", "no stale table");
     assert!(String::from_utf8_lossy(&stale.stderr).contains("is not running"));
 }
+
+#[test]
+fn relative_paths_in_the_config_do_not_depend_on_the_current_directory() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = repo.canonicalize().unwrap();
+    let out = Command::new(connect_tests::workspace_bin("connect-agent"))
+        .args(["validate", "--config"])
+        .arg(repo.join(".connect/agent.toml"))
+        .arg(repo.join("examples/generate-to-stdout.yml"))
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "validate from / with the repository's config: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,6 +1,7 @@
 //! The agent's configuration: TOML in the Iggy connectors runtime's shape plus `[runtimes]`,
 //! `[logs]` and `[supervisor]`, overridable by `CONNECT_<SECTION>_<KEY>`; no file at all works.
 
+mod base_dir;
 mod byte_size;
 mod env_overrides;
 mod sections;
@@ -109,14 +110,13 @@ pub fn load(
         ConfigSource::Defaults => ("(defaults)".to_string(), toml::Table::new()),
     };
     env_overrides::apply(&mut table, env).map_err(ConfigError::Env)?;
-    let config: AgentConfig =
-        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            ConfigError::Field {
-                path: name.clone(),
-                field: e.path().to_string(),
-                reason: e.inner().to_string(),
-            }
+    let mut config: AgentConfig = serde_path_to_error::deserialize(toml::Value::Table(table))
+        .map_err(|e| ConfigError::Field {
+            path: name.clone(),
+            field: e.path().to_string(),
+            reason: e.inner().to_string(),
         })?;
+    base_dir::resolve(&mut config, &base_dir::of(source));
     config
         .validate()
         .map_err(|(field, reason)| ConfigError::Field {

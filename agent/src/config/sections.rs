@@ -19,6 +19,9 @@ pub struct AgentConfig {
     pub logs: LogsSection,
     pub supervisor: SupervisorSection,
     pub telemetry: TelemetrySection,
+    /// What relative paths resolve against (see `base_dir.rs`); set when the config is loaded.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
 }
 
 /// Default Iggy connection handed to every runtime (`CONNECT_IGGY_*`).

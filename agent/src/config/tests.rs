@@ -16,13 +16,12 @@ fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
 #[test]
 fn no_file_gives_working_defaults() {
     let c = load(&ConfigSource::Defaults, &env_of(&[])).unwrap();
-    assert_eq!(c.state.path, PathBuf::from("connect-state"));
-    assert_eq!(
-        c.connectors.config_dir,
-        PathBuf::from(".connect/connectors")
-    );
+    // Without a file, relative paths resolve against the current directory.
+    let here = std::env::current_dir().unwrap();
+    assert_eq!(c.state.path, here.join("connect-state"));
+    assert_eq!(c.connectors.config_dir, here.join(".connect/connectors"));
     assert_eq!(c.supervisor.grace_period, Duration::from_secs(10));
-    assert_eq!(c.socket_path(), PathBuf::from("connect-state/agent.sock"));
+    assert_eq!(c.socket_path(), here.join("connect-state/agent.sock"));
 }
 
 #[test]
@@ -47,7 +46,10 @@ fn file_values_and_env_overrides_combine() {
     assert_eq!(c.state.path, PathBuf::from("/var/lib/connect"));
     assert_eq!(c.logs.files_kept, 5);
     assert_eq!(c.logs.max_file_size, ByteSize(1024 * 1024));
-    assert_eq!(c.runtimes.paths, [PathBuf::from("a"), PathBuf::from("b")]);
+    assert_eq!(
+        c.runtimes.paths,
+        [dir.path().join("a"), dir.path().join("b")]
+    );
     assert_eq!(c.supervisor.grace_period, Duration::from_secs(2));
     assert_eq!(c.supervisor.heartbeat_timeout, Duration::from_secs(30));
 }
