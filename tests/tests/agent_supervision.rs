@@ -198,34 +198,66 @@ fn a_runtime_written_in_bash_runs_under_the_agent() {
 #[test]
 fn children_get_the_contract_environment_and_none_of_the_agents_own() {
     let mut agent = TestAgent::new("");
+    agent.runtimes_setting("inherit_env = [\"KEEP_ME\"]");
     agent.add_testrt("envy", "env", "env: { GREETING: hello }\n");
-    agent.start_with_env(&[("CONNECT_STRAY", "leak"), ("CONNECT_LOGS_FILES_KEPT", "2")]);
-    agent.wait_state("envy", "running");
-    let log = agent.state_dir().join("logs/envy.stdout.log");
-    let text = connect_tests::wait_for(
-        Duration::from_secs(10),
-        "the environment in the log",
-        || {
-            std::fs::read_to_string(&log)
-                .ok()
-                .filter(|t| t.contains("env GREETING="))
-        },
+    agent.write_connector(
+        "envy-iggy",
+        "id: envy-iggy\nruntime: testrt\nsteps:\n  source: { type: behave, config: { mode: env } }\n  producer: { stream: s, topic: t }\n",
     );
+    agent.start_with_env(&[
+        ("CONNECT_STRAY", "leak"),
+        ("CONNECT_LOGS_FILES_KEPT", "2"),
+        ("AGENT_PRIVATE_TOKEN", "leak"),
+        ("KEEP_ME", "kept"),
+        ("LANG", "C.UTF-8"),
+    ]);
+    let env_of = |id: &str| {
+        agent.wait_state(id, "running");
+        let log = agent.state_dir().join(format!("logs/{id}.stdout.log"));
+        connect_tests::wait_for(
+            Duration::from_secs(10),
+            "the environment in the log",
+            || {
+                std::fs::read_to_string(&log)
+                    .ok()
+                    .filter(|t| t.contains("env CONNECT_STATE_DIR="))
+            },
+        )
+    };
+    let text = env_of("envy");
     for expected in [
         "env CONNECT_CONNECTOR_ID=envy",
         "env CONNECT_HEARTBEAT_INTERVAL=100ms",
         "env CONNECT_AGENT_SOCKET=",
         "env CONNECT_STATE_DIR=",
         "env CONNECT_INSTANCE_ID=",
-        "env CONNECT_IGGY_ADDRESS=127.0.0.1:8090",
         "env GREETING=hello",
+        "env KEEP_ME=kept",
+        "env LANG=C.UTF-8",
+        "env PATH=",
     ] {
         assert!(text.contains(expected), "missing {expected} in:\n{text}");
     }
-    assert!(
-        !text.contains("CONNECT_STRAY") && !text.contains("CONNECT_LOGS_FILES_KEPT"),
-        "the agent's own variables leaked:\n{text}"
-    );
+    for leaked in [
+        "CONNECT_STRAY",
+        "CONNECT_LOGS_FILES_KEPT",
+        "AGENT_PRIVATE_TOKEN",
+        "CONNECT_IGGY_PASSWORD",
+        "CONNECT_IGGY_ADDRESS",
+    ] {
+        assert!(
+            !text.contains(leaked),
+            "{leaked} reached a connector without an Iggy step:\n{text}"
+        );
+    }
+    let text = env_of("envy-iggy");
+    for expected in [
+        "env CONNECT_IGGY_ADDRESS=127.0.0.1:8090",
+        "env CONNECT_IGGY_USERNAME=iggy",
+        "env CONNECT_IGGY_PASSWORD=",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in:\n{text}");
+    }
 }
 
 #[test]

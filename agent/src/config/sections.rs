@@ -136,8 +136,11 @@ pub struct HttpTlsSection {
 #[serde(deny_unknown_fields, default)]
 pub struct RuntimesSection {
     pub paths: Vec<PathBuf>,
-    /// Where a binary not next to its `.connect/` is looked for (the newest wins).
+    /// Where a binary not next to its `.connect/` is looked for (the first that has it wins).
     pub bin_dirs: Vec<PathBuf>,
+    /// Variables of the agent's environment passed on to every runtime, beyond the fixed
+    /// allow-list (PATH, HOME, LANG, LC_*, TZ, OTEL_*).
+    pub inherit_env: Vec<String>,
 }
 
 impl Default for RuntimesSection {
@@ -145,6 +148,7 @@ impl Default for RuntimesSection {
         Self {
             paths: vec!["runtimes".into()],
             bin_dirs: vec!["target/release".into(), "target/debug".into()],
+            inherit_env: Vec::new(),
         }
     }
 }

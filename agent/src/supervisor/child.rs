@@ -31,13 +31,17 @@ pub(crate) struct LaunchSpec {
     pub env: Vec<(String, String)>,
     pub restart: RestartConfig,
     pub version: u32,
+    /// Whether the runtime gets the agent's Iggy connection and credentials.
+    pub iggy: bool,
 }
 
 /// Environment every child gets, prepared once.
 #[derive(Debug, Clone)]
 pub(crate) struct ChildEnv {
-    /// The agent's own environment without its `CONNECT_*` variables (never inherited).
+    /// The allow-listed part of the agent's own environment (never its `CONNECT_*` variables).
     pub inherited: Vec<(OsString, OsString)>,
+    /// The agent's Iggy connection, for connectors that use Iggy only.
+    pub iggy: Vec<(String, String)>,
     /// The contract's variables shared by every connector.
     pub common: Vec<(String, String)>,
     pub state_root: PathBuf,
@@ -48,10 +52,10 @@ pub(crate) struct ChildEnv {
 impl ChildEnv {
     /// The contract's environment shared by every child, from the agent's config.
     pub(crate) fn from_config(config: &AgentConfig, socket: &std::path::Path) -> Self {
-        let prefix = connect_model::document::connector::RESERVED_ENV_PREFIX.as_bytes();
         let inherited = std::env::vars_os()
             .filter(|(k, _)| {
-                !std::os::unix::ffi::OsStrExt::as_bytes(k.as_os_str()).starts_with(prefix)
+                k.to_str()
+                    .is_some_and(|k| inherits(k, &config.runtimes.inherit_env))
             })
             .collect();
         let fmt = connect_model::document::duration::format;
@@ -59,13 +63,6 @@ impl ChildEnv {
         let mut common = vec![
             (vars::LOG_LEVEL.to_string(), config.logs.level.clone()),
             (vars::LOG_FORMAT.to_string(), config.logs.format.clone()),
-            (vars::IGGY_ADDRESS.to_string(), iggy.address.clone()),
-            (vars::IGGY_USERNAME.to_string(), iggy.username.clone()),
-            (vars::IGGY_PASSWORD.to_string(), iggy.password.clone()),
-            (
-                vars::IGGY_TLS_ENABLED.to_string(),
-                iggy.tls.enabled.to_string(),
-            ),
             (
                 vars::AGENT_SOCKET.to_string(),
                 absolute(socket).display().to_string(),
@@ -84,13 +81,22 @@ impl ChildEnv {
                     .max(Duration::from_millis(1))),
             ),
         ];
+        let mut iggy_vars = vec![
+            (vars::IGGY_ADDRESS.to_string(), iggy.address.clone()),
+            (vars::IGGY_USERNAME.to_string(), iggy.username.clone()),
+            (vars::IGGY_PASSWORD.to_string(), iggy.password.clone()),
+            (
+                vars::IGGY_TLS_ENABLED.to_string(),
+                iggy.tls.enabled.to_string(),
+            ),
+        ];
         for (name, value) in [
             (vars::IGGY_TOKEN, &iggy.token),
             (vars::IGGY_TLS_CA_FILE, &iggy.tls.ca_file),
             (vars::IGGY_TLS_DOMAIN, &iggy.tls.domain),
         ] {
             if !value.is_empty() {
-                common.push((name.to_string(), value.clone()));
+                iggy_vars.push((name.to_string(), value.clone()));
             }
         }
         let telemetry = config.telemetry.enabled && !config.telemetry.endpoint.is_empty();
@@ -102,11 +108,21 @@ impl ChildEnv {
         }
         Self {
             inherited,
+            iggy: iggy_vars,
             common,
             state_root: absolute(&config.state.path.join("connectors")),
             otel_service_prefix: telemetry.then(|| config.telemetry.service_name.clone()),
         }
     }
+}
+
+/// The fixed allow-list of the agent's own variables a runtime gets, plus `[runtimes] inherit_env`.
+fn inherits(name: &str, extra: &[String]) -> bool {
+    const FIXED: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
+    FIXED.contains(&name)
+        || name.starts_with("LC_")
+        || name.starts_with("OTEL_")
+        || extra.iter().any(|e| e == name)
 }
 
 fn absolute(p: &std::path::Path) -> PathBuf {
@@ -172,6 +188,11 @@ pub(crate) fn spawn(
     }
     for (k, v) in &env.common {
         set(k, v.as_ref());
+    }
+    if spec.iggy {
+        for (k, v) in &env.iggy {
+            set(k, v.as_ref());
+        }
     }
     set(vars::CONNECTOR_ID, id.as_ref());
     set(vars::INSTANCE_ID, instance_id.as_ref());

@@ -41,5 +41,8 @@ pub(crate) fn prepare(
             .collect(),
         restart: config.restart.clone(),
         version,
+        iggy: config.steps.consumer.is_some()
+            || config.steps.producer.is_some()
+            || entry.metadata.runtime.uses_iggy,
     })
 }

@@ -26,6 +26,11 @@ pub struct RuntimeManifest {
     /// Synadia's format that lets the agent run runtimes as local processes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub executable: Option<String>,
+    /// The runtime's own components reach Iggy with the agent's default connection
+    /// (`CONNECT_IGGY_*`), so the agent passes its Iggy credentials to every connector of the
+    /// runtime, not only to those with a `consumer` or `producer` step.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uses_iggy: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

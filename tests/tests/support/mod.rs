@@ -172,6 +172,13 @@ bin_dirs = ["{bin_dir}"]
         std::fs::write(&self.config, text).expect("agent.toml");
     }
 
+    /// Adds a key to the config's `[runtimes]` section (which the harness writes itself).
+    pub fn runtimes_setting(&self, line: &str) {
+        let text = std::fs::read_to_string(&self.config).expect("agent.toml");
+        let text = text.replacen("[runtimes]\n", &format!("[runtimes]\n{line}\n"), 1);
+        std::fs::write(&self.config, text).expect("agent.toml");
+    }
+
     pub fn connectors_dir(&self) -> PathBuf {
         self.dir.path().join("connectors")
     }
