@@ -5,14 +5,12 @@
 use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, TxOpts, Value as MyValue};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::rows::{Mode, RowMapper, SqlSinkConfig, describe_row, last_per_key};
+use super::rows::{Mode, Row, RowMapper, SqlSinkConfig, describe_row, last_per_key};
 use crate::connection::{
     Dialect, Target, mysql_class, mysql_error, mysql_is_content_error, mysql_message, quote_ident,
 };
-
-type Row = (usize, Map<String, Value>);
 
 /// MySQL allows 65,535 placeholders per statement; stay below.
 const MAX_PARAMS: usize = 60_000;

@@ -8,15 +8,13 @@ use std::pin::pin;
 use bytes::{BufMut, Bytes, BytesMut};
 use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use futures::SinkExt;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::rows::{Mode, RowMapper, SqlSinkConfig, describe_row, last_per_key};
+use super::rows::{Mode, Row, RowMapper, SqlSinkConfig, describe_row, last_per_key};
 use crate::connection::{
     Dialect, Target, pg_error, pg_is_content_error, pg_message, pg_state, quote_ident,
 };
 use crate::pg_values::{TextParam, json_to_text};
-
-type Row = (usize, Map<String, Value>);
 
 pub(crate) struct PostgresSink {
     config: SqlSinkConfig,

@@ -42,6 +42,9 @@ pub(crate) struct SqlSinkConfig {
     pub(crate) create_table: Option<CreateTable>,
 }
 
+/// A row to write: the message's index in the batch and its column values.
+pub(crate) type Row = (usize, Map<String, Value>);
+
 /// A message that cannot become a row (not JSON, not an object).
 pub(crate) struct BadMessage {
     pub(crate) index: usize,
@@ -88,10 +91,7 @@ impl RowMapper {
     }
 
     /// The rows of a batch (with their message index) and the messages that are not rows.
-    pub(crate) fn rows(
-        &self,
-        batch: &[Message],
-    ) -> (Vec<(usize, Map<String, Value>)>, Vec<BadMessage>) {
+    pub(crate) fn rows(&self, batch: &[Message]) -> (Vec<Row>, Vec<BadMessage>) {
         let mut rows = Vec::with_capacity(batch.len());
         let mut bad = Vec::new();
         for (index, m) in batch.iter().enumerate() {
@@ -140,7 +140,7 @@ impl RowMapper {
 
     /// The columns a batch writes: the mapping's (and the JSON column), or every table column
     /// some row of the batch carries, in table order.
-    pub(crate) fn columns(&self, rows: &[(usize, Map<String, Value>)]) -> Vec<String> {
+    pub(crate) fn columns(&self, rows: &[Row]) -> Vec<String> {
         if !self.mapping.is_empty() || self.jsonb_column.is_some() {
             let mut cols: Vec<String> = self.mapping.iter().map(|(c, _)| c.clone()).collect();
             cols.extend(self.jsonb_column.iter().cloned());
@@ -155,10 +155,7 @@ impl RowMapper {
 }
 
 /// Keeps the last row per key (a batch may update one row twice; one statement may not).
-pub(crate) fn last_per_key(
-    rows: Vec<(usize, Map<String, Value>)>,
-    keys: &[String],
-) -> Vec<(usize, Map<String, Value>)> {
+pub(crate) fn last_per_key(rows: Vec<Row>, keys: &[String]) -> Vec<Row> {
     let mut seen = HashSet::new();
     let mut out: Vec<_> = rows
         .into_iter()
