@@ -2,6 +2,7 @@
 //! by this binary (one instance of each, shared by its tests), with real SIGKILLs.
 
 mod cdc;
+mod cdc_types;
 mod polling;
 mod servers;
 mod support;
