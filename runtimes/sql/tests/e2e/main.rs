@@ -3,6 +3,7 @@
 
 mod cdc;
 mod cdc_types;
+mod iggy;
 mod polling;
 mod servers;
 mod support;

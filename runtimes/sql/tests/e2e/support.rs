@@ -15,6 +15,7 @@ pub const WAIT: Duration = Duration::from_secs(60);
 pub struct SqlRuntime {
     pub dir: tempfile::TempDir,
     document: String,
+    env: Vec<(String, String)>,
 }
 
 impl SqlRuntime {
@@ -23,12 +24,22 @@ impl SqlRuntime {
     pub fn new(steps: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let document = Self::document(&dir, steps);
-        Self { dir, document }
+        Self {
+            dir,
+            document,
+            env: Vec::new(),
+        }
     }
 
     fn document(dir: &tempfile::TempDir, steps: &str) -> String {
         let steps = steps.replace("{dir}", &dir.path().display().to_string());
         format!("id: e2e\nruntime: sql\nsteps:\n{steps}")
+    }
+
+    /// Adds a variable to the runtime's environment.
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -45,6 +56,7 @@ impl SqlRuntime {
         cmd.arg(encode(&self.document))
             .env("CONNECT_STATE_DIR", self.path("state"))
             .env("CONNECT_SHUTDOWN_TIMEOUT", "10s")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         cmd
     }
