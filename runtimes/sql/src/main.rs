@@ -22,6 +22,8 @@ fn components() -> Components {
 }
 
 fn main() {
+    // The MySQL driver builds its TLS config from the process-wide provider; make it ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match Runtime::from_env() {
         Ok(runtime) => runtime.launch(components()),
         Err(e) => {

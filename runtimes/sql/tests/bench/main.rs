@@ -1,0 +1,189 @@
+//! Throughput figures of the `sql` runtime against a private PostgreSQL (run in release mode,
+//! see BENCHMARKS.md): COPY append and upsert beside `psql \copy` of the same rows, and CDC
+//! changes per second with the commit-to-delivery lag.
+
+#[allow(dead_code)]
+#[path = "../e2e/servers.rs"]
+mod servers;
+#[allow(dead_code)]
+#[path = "../e2e/support.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use connect_tests::wait_for;
+
+use servers::postgres;
+use support::SqlRuntime;
+
+const SINK_ROWS: u64 = 1_000_000;
+const CDC_ROWS: u64 = 500_000;
+
+/// The source table: `n` rows whose JSON message is about 100 bytes.
+fn fill_source(db: &str, n: u64) {
+    let pg = postgres();
+    pg.create_db(db);
+    pg.psql(
+        db,
+        &format!(
+            "CREATE TABLE src (id bigint PRIMARY KEY, body text); \
+             INSERT INTO src SELECT g, rpad('row ' || g, 72, 'x') FROM generate_series(1, {n}) g"
+        ),
+    );
+}
+
+/// Seconds until `count` reaches `n` (polled every 50 ms).
+fn time_until(n: u64, count: impl Fn() -> u64) -> f64 {
+    let started = Instant::now();
+    wait_for(Duration::from_secs(600), &format!("{n} rows"), || {
+        (count() >= n).then_some(())
+    });
+    started.elapsed().as_secs_f64()
+}
+
+fn sink_run(mode: &str, n: u64) -> f64 {
+    let pg = postgres();
+    let dst = format!("bench_{mode}_dst");
+    pg.create_db(&dst);
+    pg.psql(&dst, "CREATE TABLE dst (id bigint PRIMARY KEY, body text)");
+    let rt = SqlRuntime::new(&format!(
+        "  source:
+    type: sql_query
+    batch_length: 10000
+    config: {{ url: \"{}\", query: \"SELECT id, body FROM src WHERE id > $1 ORDER BY id LIMIT $2\", cursor_column: id }}
+  sink:
+    type: postgres
+    batch_length: 10000
+    config: {{ url: \"{}\", table: dst, mode: {mode} }}
+",
+        pg.url("bench_src"),
+        pg.url(&dst)
+    ));
+    let running = rt.spawn();
+    let secs = time_until(n, || pg.count(&dst, "dst"));
+    assert!(running.terminate().success(), "{}", rt.stderr());
+    n as f64 / secs
+}
+
+fn psql_copy(n: u64) -> f64 {
+    let pg = postgres();
+    pg.create_db("bench_copy_dst");
+    pg.psql(
+        "bench_copy_dst",
+        "CREATE TABLE dst (id bigint PRIMARY KEY, body text)",
+    );
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let path = file.path().display().to_string();
+    pg.psql("bench_src", &format!("\\copy src TO '{path}'"));
+    let started = Instant::now();
+    pg.psql("bench_copy_dst", &format!("\\copy dst FROM '{path}'"));
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(pg.count("bench_copy_dst", "dst"), n);
+    n as f64 / secs
+}
+
+#[test]
+#[ignore = "a benchmark: cargo test --release -p sql --test bench -- --ignored --nocapture"]
+fn sink_append_and_upsert_beside_psql_copy() {
+    fill_source("bench_src", SINK_ROWS);
+    let floor = psql_copy(SINK_ROWS);
+    let append = sink_run("append", SINK_ROWS);
+    let upsert = sink_run("upsert", SINK_ROWS);
+    println!("BENCH psql \\copy (floor): {floor:.0} rows/s");
+    println!(
+        "BENCH postgres sink append (COPY): {append:.0} rows/s ({:.2} of psql \\copy)",
+        append / floor
+    );
+    println!(
+        "BENCH postgres sink upsert: {upsert:.0} rows/s ({:.2} of psql \\copy)",
+        upsert / floor
+    );
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+#[test]
+#[ignore = "a benchmark: cargo test --release -p sql --test bench -- --ignored --nocapture"]
+fn cdc_changes_per_second_and_lag() {
+    let pg = postgres();
+    pg.create_db("bench_cdc_src");
+    pg.create_db("bench_cdc_dst");
+    pg.psql(
+        "bench_cdc_src",
+        "CREATE TABLE t (id bigint PRIMARY KEY, body text)",
+    );
+    pg.psql(
+        "bench_cdc_dst",
+        "CREATE TABLE changes (seq bigserial PRIMARY KEY, doc jsonb, arrived timestamptz DEFAULT clock_timestamp())",
+    );
+    let rt = SqlRuntime::new(&format!(
+        "  source:
+    type: postgres_cdc
+    batch_length: 10000
+    config: {{ url: \"{}\", slot: bench, publication: bench, tables: [public.t], poll_interval: 20ms }}
+  sink:
+    type: postgres
+    batch_length: 10000
+    config: {{ url: \"{}\", table: changes, mode: append, jsonb_column: doc }}
+",
+        pg.url("bench_cdc_src"),
+        pg.url("bench_cdc_dst")
+    ));
+    let running = rt.spawn();
+    wait_for(Duration::from_secs(60), "the slot", || {
+        (pg.psql(
+            "bench_cdc_src",
+            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'bench'",
+        ) == "1")
+            .then_some(())
+    });
+    // Bulk: one transaction of CDC_ROWS inserts.
+    pg.psql(
+        "bench_cdc_src",
+        &format!("INSERT INTO t SELECT g, rpad('row ' || g, 72, 'x') FROM generate_series(1, {CDC_ROWS}) g"),
+    );
+    // From the commit (decoding cannot start earlier) to the last change delivered.
+    let secs = time_until(CDC_ROWS, || pg.count("bench_cdc_dst", "changes"));
+    let bulk_rate = CDC_ROWS as f64 / secs;
+    let lags = |from: u64| -> Vec<f64> {
+        let mut v: Vec<f64> = pg
+            .psql(
+                "bench_cdc_dst",
+                &format!("SELECT extract(epoch FROM arrived - (doc->>'commit_ts')::timestamptz) * 1000 FROM changes WHERE seq > {from}"),
+            )
+            .lines()
+            .map(|l| l.parse().unwrap())
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let bulk = lags(0);
+    // Steady: 200 transactions of 10 rows, one every 10 ms.
+    let before = pg.count("bench_cdc_dst", "changes");
+    for i in 0..200u64 {
+        let lo = CDC_ROWS + i * 10 + 1;
+        pg.psql(
+            "bench_cdc_src",
+            &format!(
+                "INSERT INTO t SELECT g, 'steady' FROM generate_series({lo}, {}) g",
+                lo + 9
+            ),
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    time_until(before + 2000, || pg.count("bench_cdc_dst", "changes"));
+    let steady = lags(before);
+    assert!(running.terminate().success(), "{}", rt.stderr());
+    println!(
+        "BENCH cdc bulk ({CDC_ROWS} inserts in one transaction): {bulk_rate:.0} changes/s after commit; lag p50 {:.0} ms, p99 {:.0} ms",
+        percentile(&bulk, 0.5),
+        percentile(&bulk, 0.99)
+    );
+    println!(
+        "BENCH cdc steady (200 transactions of 10 rows, 10 ms apart): lag p50 {:.0} ms, p99 {:.0} ms",
+        percentile(&steady, 0.5),
+        percentile(&steady, 0.99)
+    );
+}
