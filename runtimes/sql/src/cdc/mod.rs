@@ -263,6 +263,16 @@ impl Source for PostgresCdc {
                 cursor: Some(self.cursor(None)),
             }));
         }
+        let unconfirmed: u64 = self.unconfirmed.iter().map(|(_, rows)| rows).sum();
+        if self.pending.is_empty() && unconfirmed > (max.max(1000) as u64) * 4 {
+            // A peek starts at the slot's confirmed position: rather than decode the large
+            // unconfirmed tail again, wait for the pipeline to confirm (and commit) it.
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                _ = ctx.cancellation().cancelled() => {}
+            }
+            return Ok(Some(Batch::default()));
+        }
         if self.pending.is_empty() && !self.peek(max).await? {
             tokio::select! {
                 _ = tokio::time::sleep(self.config.poll_interval) => {}
