@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use connect_runtime_sdk::Message;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::pgoutput::{Datum, PgOutput, Relation, Tuple, format_lsn, pg_epoch_to_unix_us};
 use crate::pg_values::text_to_json;
@@ -26,7 +26,9 @@ pub(crate) struct Assembler {
 }
 
 struct Txn {
-    commit_ts: i64,
+    /// Microseconds since the Unix epoch, and the same in RFC 3339.
+    unix_us: i64,
+    commit_ts: String,
     changes: Vec<Message>,
     rows: u64,
 }
@@ -59,8 +61,10 @@ impl Assembler {
         }
         match message {
             PgOutput::Begin { commit_ts, .. } => {
+                let unix_us = pg_epoch_to_unix_us(commit_ts);
                 self.txn = Some(Txn {
-                    commit_ts,
+                    unix_us,
+                    commit_ts: rfc3339_us(unix_us),
                     changes: Vec::new(),
                     rows: 1,
                 });
@@ -124,20 +128,19 @@ impl Assembler {
             (None, None) => Map::new(),
         };
         let before = if op == "insert" { None } else { before };
-        let unix_us = pg_epoch_to_unix_us(txn.commit_ts);
-        let doc = json!({
-            "op": op,
-            "schema": rel.schema,
-            "table": rel.table,
-            "lsn": format_lsn(lsn),
-            "commit_ts": rfc3339_us(unix_us),
-            "before": before,
-            "after": after,
-            "key": key,
-        });
+        let doc = ChangeDoc {
+            op,
+            schema: &rel.schema,
+            table: &rel.table,
+            lsn: format_lsn(lsn),
+            commit_ts: &txn.commit_ts,
+            before: before.as_ref(),
+            after: after.as_ref(),
+            key: &key,
+        };
         let mut message = Message {
             payload: Bytes::from(serde_json::to_vec(&doc).expect("JSON values serialize")),
-            timestamp_us: u64::try_from(unix_us).unwrap_or(0),
+            timestamp_us: u64::try_from(txn.unix_us).unwrap_or(0),
             ..Message::default()
         };
         if !key.is_empty() {
@@ -151,6 +154,19 @@ impl Assembler {
         txn.changes.push(message);
         Ok(())
     }
+}
+
+/// The JSON document of one change, serialized without building an intermediate value.
+#[derive(serde::Serialize)]
+struct ChangeDoc<'a> {
+    op: &'a str,
+    schema: &'a str,
+    table: &'a str,
+    lsn: String,
+    commit_ts: &'a str,
+    before: Option<&'a Map<String, Value>>,
+    after: Option<&'a Map<String, Value>>,
+    key: &'a Map<String, Value>,
 }
 
 /// A tuple as an object; with `old_key_only`, a tuple whose non-key columns are all null is
@@ -210,6 +226,7 @@ pub(crate) fn rfc3339_us(unix_us: i64) -> String {
 mod tests {
     use super::super::pgoutput::Column;
     use super::*;
+    use serde_json::json;
 
     fn rel() -> Relation {
         Relation {

@@ -5,16 +5,17 @@
 
 use std::pin::pin;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use futures::SinkExt;
 use serde_json::Value;
 
+use super::copy_text::{copy_text, escape_copy};
 use super::rows::{Mode, Row, RowMapper, SqlSinkConfig, describe_row, last_per_key};
 use crate::connection::{
     Dialect, Target, pg_error, pg_is_content_error, pg_message, pg_state, quote_ident,
 };
-use crate::pg_values::{TextParam, json_to_text};
+use crate::pg_values::TextParam;
 
 pub(crate) struct PostgresSink {
     config: SqlSinkConfig,
@@ -237,37 +238,74 @@ impl PostgresSink {
     }
 }
 
+impl PostgresSink {
+    /// The JSON column, when each message is appended whole and nothing else is written.
+    fn whole_message_column(&self) -> Option<String> {
+        (self.config.mode == Mode::Append && self.config.columns.is_empty())
+            .then(|| self.config.jsonb_column.clone())
+            .flatten()
+    }
+
+    /// COPY of the payloads as they are (checked to be JSON, else stored as a JSON string),
+    /// without parsing them into values: the fast path of a change log table.
+    async fn append_whole(
+        &mut self,
+        batch: &[Message],
+        column: &str,
+    ) -> Result<Written, ComponentError> {
+        let mut data = BytesMut::with_capacity(batch.iter().map(|m| m.payload.len() + 2).sum());
+        for m in batch {
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&m.payload).is_ok() {
+                escape_copy(&m.payload, &mut data);
+            } else {
+                let text =
+                    Value::String(String::from_utf8_lossy(&m.payload).into_owned()).to_string();
+                escape_copy(text.as_bytes(), &mut data);
+            }
+            data.put_u8(b'\n');
+        }
+        let copy = format!(
+            "COPY {} ({}) FROM STDIN",
+            self.table(),
+            quote_ident(column, Dialect::Postgres)
+        );
+        let client = self.client.as_mut().expect("connected before writing");
+        let result = async {
+            let tx = client.transaction().await?;
+            let sink = tx.copy_in(&copy).await?;
+            let mut sink = pin!(sink);
+            sink.send(data.freeze()).await?;
+            sink.as_mut().finish().await?;
+            tx.commit().await
+        }
+        .await;
+        match result {
+            Ok(()) => Ok(Written::all()),
+            Err(e) if pg_is_content_error(&e) => {
+                // Find the refused rows through the general path.
+                let mapper = self.mapper.as_ref().expect("connected");
+                let (rows, _) = mapper.rows(batch);
+                let columns = vec![column.to_string()];
+                let mut written = Written::all();
+                self.write_each(&rows, &columns, &mut written).await?;
+                Ok(written)
+            }
+            Err(e) => {
+                if self.client.as_ref().is_some_and(|c| c.is_closed()) {
+                    self.client = None;
+                }
+                Err(pg_error(
+                    &format!("cannot write to {}", self.config.table),
+                    &e,
+                ))
+            }
+        }
+    }
+}
+
 fn json_array<'a>(rows: impl Iterator<Item = &'a Row>) -> String {
     let items: Vec<Value> = rows.map(|(_, r)| Value::Object(r.clone())).collect();
     Value::Array(items).to_string()
-}
-
-/// The rows in COPY's text format: tab-separated, `\N` for NULL, backslash escapes.
-fn copy_text(rows: &[Row], columns: &[String]) -> Bytes {
-    let mut out = BytesMut::with_capacity(rows.len() * 64);
-    for (_, row) in rows {
-        for (i, c) in columns.iter().enumerate() {
-            if i > 0 {
-                out.put_u8(b'\t');
-            }
-            match row.get(c).and_then(json_to_text) {
-                None => out.put_slice(b"\\N"),
-                Some(text) => {
-                    for b in text.bytes() {
-                        match b {
-                            b'\\' => out.put_slice(b"\\\\"),
-                            b'\t' => out.put_slice(b"\\t"),
-                            b'\n' => out.put_slice(b"\\n"),
-                            b'\r' => out.put_slice(b"\\r"),
-                            other => out.put_u8(other),
-                        }
-                    }
-                }
-            }
-        }
-        out.put_u8(b'\n');
-    }
-    out.freeze()
 }
 
 #[async_trait]
@@ -283,6 +321,9 @@ impl Sink for PostgresSink {
     ) -> Result<Written, ComponentError> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
             self.connect().await?;
+        }
+        if let Some(column) = self.whole_message_column() {
+            return self.append_whole(batch, &column).await;
         }
         let mapper = self.mapper.as_ref().expect("connected");
         let (mut rows, bad) = mapper.rows(batch);
@@ -314,24 +355,5 @@ impl Sink for PostgresSink {
                 ))
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn copy_text_escapes_and_marks_nulls() {
-        let row = json!({"a": "x\ty\\z\n", "b": null, "c": {"k": 1}})
-            .as_object()
-            .unwrap()
-            .clone();
-        let out = copy_text(
-            &[(0, row)],
-            &["a".into(), "b".into(), "c".into(), "d".into()],
-        );
-        assert_eq!(&out[..], b"x\\ty\\\\z\\n\t\\N\t{\"k\":1}\t\\N\n");
     }
 }
