@@ -85,7 +85,8 @@ impl SqlQuery {
         })
     }
 
-    async fn rows(&mut self, max: usize) -> Result<Vec<Map<String, Value>>, ComponentError> {
+    /// The rows of one query, each a JSON object's text.
+    async fn rows(&mut self, max: usize) -> Result<Vec<String>, ComponentError> {
         if matches!(&self.conn, Conn::Pg(c) if c.is_closed()) {
             self.conn = Conn::None;
         }
@@ -104,13 +105,7 @@ impl SqlQuery {
                     .query(&sql, &[&cursor, &limit])
                     .await
                     .map_err(|e| pg_error("the query failed", &e))
-                    .map(|rows| {
-                        rows.iter()
-                            .filter_map(|r| {
-                                serde_json::from_str::<Map<String, Value>>(r.get(0)).ok()
-                            })
-                            .collect()
-                    })
+                    .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect())
             }
             Conn::My(conn) => {
                 let cursor = match &self.cursor {
@@ -123,7 +118,11 @@ impl SqlQuery {
                 )
                 .await
                 .map_err(|e| mysql_error("the query failed", &e))
-                .map(|rows| rows.into_iter().map(mysql_row).collect())
+                .map(|rows| {
+                    rows.into_iter()
+                        .map(|r| Value::Object(mysql_row(r)).to_string())
+                        .collect()
+                })
             }
             Conn::None => unreachable!("connected above"),
         };
@@ -198,6 +197,9 @@ impl Source for SqlQuery {
         let Some(last) = rows.last() else {
             return Ok(Some(Batch::default()));
         };
+        // Only the last row is parsed: it holds the next cursor.
+        let last: Map<String, Value> = serde_json::from_str(last)
+            .map_err(|e| ComponentError::restart(format!("a row is not a JSON object: {e}")))?;
         let Some(next) = last
             .get(&self.config.cursor_column)
             .filter(|v| !v.is_null())
@@ -209,11 +211,8 @@ impl Source for SqlQuery {
         };
         self.cursor = next.clone();
         let messages = rows
-            .iter()
-            .map(|r| {
-                Message::new(serde_json::to_vec(r).expect("JSON values serialize"))
-                    .with_header("content-type", "application/json")
-            })
+            .into_iter()
+            .map(|r| Message::new(r).with_header("content-type", "application/json"))
             .collect();
         Ok(Some(Batch {
             messages,
