@@ -1,5 +1,6 @@
-//! `postgres_cdc` details: the initial snapshot (read once, not again after a restart), the
-//! JSON form of each column type, and a column added while the runtime runs.
+//! `postgres_cdc` details: the initial snapshot (read once, not again after a restart, but again
+//! after a kill before it was delivered), the JSON form of each column type, and a column added
+//! while the runtime runs.
 
 use std::time::Duration;
 
@@ -124,4 +125,61 @@ fn snapshot_types_and_a_new_column() {
 fn lsn(text: &str) -> u64 {
     let (hi, lo) = text.split_once('/').unwrap();
     (u64::from_str_radix(hi, 16).unwrap() << 32) | u64::from_str_radix(lo, 16).unwrap()
+}
+
+#[test]
+fn a_kill_mid_snapshot_reads_the_snapshot_again() {
+    const ROWS: u64 = 50_000;
+    let pg = postgres();
+    pg.create_db("snap_src");
+    pg.create_db("snap_dst");
+    pg.psql(
+        "snap_src",
+        &format!("CREATE TABLE big (id int PRIMARY KEY); INSERT INTO big SELECT generate_series(1, {ROWS})"),
+    );
+    pg.psql(
+        "snap_dst",
+        "CREATE TABLE changes (seq bigserial PRIMARY KEY, doc jsonb NOT NULL)",
+    );
+    let rt = SqlRuntime::new(&format!(
+        "  source:
+    type: postgres_cdc
+    batch_length: 100
+    config: {{ url: \"{}\", slot: snap, publication: snap, tables: [public.big], snapshot: true }}
+  sink:
+    type: postgres
+    batch_length: 100
+    config: {{ url: \"{}\", table: changes, mode: append, jsonb_column: doc }}
+",
+        pg.url("snap_src"),
+        pg.url("snap_dst")
+    ));
+    let running = rt.spawn();
+    wait_for(Duration::from_secs(60), "part of the snapshot", || {
+        (pg.count("snap_dst", "changes") >= 1_000).then_some(())
+    });
+    running.kill();
+    let delivered_before_kill = pg.count("snap_dst", "changes");
+    assert!(
+        delivered_before_kill < ROWS,
+        "the snapshot finished before the kill; make it larger"
+    );
+    let running = rt.spawn();
+    wait_for(Duration::from_secs(120), "the whole snapshot again", || {
+        (pg.count("snap_dst", "changes") >= delivered_before_kill + ROWS).then_some(())
+    });
+    pg.psql("snap_src", "INSERT INTO big VALUES (0)");
+    wait_for(Duration::from_secs(60), "the streamed insert", || {
+        (pg.psql(
+            "snap_dst",
+            "SELECT count(*) FROM changes WHERE doc->>'lsn' IS NOT NULL",
+        ) == "1")
+            .then_some(())
+    });
+    let distinct = pg.psql(
+        "snap_dst",
+        "SELECT count(DISTINCT doc->'key'->>'id') FROM changes WHERE doc->>'snapshot' = 'true'",
+    );
+    assert_eq!(distinct, ROWS.to_string());
+    assert!(running.terminate().success(), "{}", rt.stderr());
 }
