@@ -5,32 +5,26 @@ mod cdc;
 #[cfg(test)]
 mod config_drift;
 mod connection;
-mod metadata;
 mod pg_values;
 mod sinks;
 mod sources;
 
-use connect_runtime_sdk::{Components, ExitCode, Runtime};
+use connect_runtime_sdk::runtime::EnvError;
+use connect_runtime_sdk::{Components, Runtime, embed_connect};
 
 /// Every component of the runtime, by the type name connector documents use.
 fn components() -> Components {
-    Components::new(metadata::load())
+    Components::new(embed_connect!())
         .source("postgres_cdc", cdc::PostgresCdc::from_context)
         .source("sql_query", sources::query::SqlQuery::from_context)
         .sink("postgres", sinks::postgres::PostgresSink::from_context)
         .sink("mysql", sinks::mysql::MysqlSink::from_context)
 }
 
-fn main() {
+fn main() -> Result<(), EnvError> {
     // The MySQL driver builds its TLS config from the process-wide provider; make it ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    match Runtime::from_env() {
-        Ok(runtime) => runtime.launch(components()),
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(ExitCode::BadEnvironment.code());
-        }
-    }
+    Runtime::from_env()?.launch(components())
 }
 
 #[cfg(test)]
@@ -42,7 +36,7 @@ mod tests {
 
     #[test]
     fn the_manifest_version_is_the_crate_version() {
-        let manifest = super::metadata::load().runtime;
+        let manifest = connect_runtime_sdk::embed_connect!().runtime;
         assert_eq!(
             (manifest.name.as_str(), manifest.version.as_str()),
             ("sql", env!("CARGO_PKG_VERSION"))

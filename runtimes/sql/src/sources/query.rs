@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use connect_runtime_sdk::component::CURSOR_STATE;
 use connect_runtime_sdk::model::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Message, Source, async_trait};
 use mysql_async::consts::ColumnType;
@@ -49,7 +48,7 @@ pub(crate) struct SqlQuery {
 impl SqlQuery {
     pub(crate) fn from_context(ctx: &ComponentContext) -> Result<Self, ComponentError> {
         let mut q = Self::new(ctx.config()?)?;
-        if let Some(saved) = ctx.state().load::<Value>(CURSOR_STATE)? {
+        if let Some(saved) = ctx.load_cursor::<Value>()? {
             q.cursor = saved["cursor"].clone();
         }
         Ok(q)
