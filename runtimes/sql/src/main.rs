@@ -1,0 +1,45 @@
+//! The `sql` runtime: PostgreSQL change data capture and SQL query polling as sources,
+//! PostgreSQL and MySQL/MariaDB tables as sinks, launched under the runtime contract.
+
+mod cdc;
+#[cfg(test)]
+mod config_drift;
+mod connection;
+mod pg_values;
+mod sinks;
+mod sources;
+
+use connect_runtime_sdk::runtime::EnvError;
+use connect_runtime_sdk::{Components, Runtime, embed_connect};
+
+/// Every component of the runtime, by the type name connector documents use.
+fn components() -> Components {
+    Components::new(embed_connect!())
+        .source("postgres_cdc", cdc::PostgresCdc::from_context)
+        .source("sql_query", sources::query::SqlQuery::from_context)
+        .sink("postgres", sinks::postgres::PostgresSink::from_context)
+        .sink("mysql", sinks::mysql::MysqlSink::from_context)
+}
+
+fn main() -> Result<(), EnvError> {
+    // The MySQL driver builds its TLS config from the process-wide provider; make it ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Runtime::from_env()?.launch(components())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn registered_components_match_the_definitions() {
+        assert_eq!(super::components().mismatches(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_manifest_version_is_the_crate_version() {
+        let manifest = connect_runtime_sdk::embed_connect!().runtime;
+        assert_eq!(
+            (manifest.name.as_str(), manifest.version.as_str()),
+            ("sql", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}

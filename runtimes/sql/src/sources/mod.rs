@@ -1,0 +1,3 @@
+//! The polling source of the runtime (change data capture lives in `cdc`).
+
+pub(crate) mod query;
