@@ -1,0 +1,210 @@
+//! Source `redis_streams`: reads a stream with a consumer group (`XREADGROUP`), first taking
+//! over the group's pending entries (`XAUTOCLAIM`, in id order) after a restart, and `XACK`s
+//! entries only in `commit`, after the downstream confirmed them (at-least-once).
+
+use std::time::Duration;
+
+use connect_runtime_sdk::model::duration;
+use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Source, async_trait};
+use redis::aio::MultiplexedConnection;
+use redis::streams::{StreamAutoClaimReply, StreamReadReply};
+use serde::Deserialize;
+
+use super::{Connection, message};
+use crate::pending::Pending;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RedisSourceConfig {
+    pub(crate) url: String,
+    pub(crate) stream: String,
+    pub(crate) group: String,
+    #[serde(default)]
+    pub(crate) consumer: Option<String>,
+    pub(crate) start: String,
+    #[serde(with = "duration")]
+    pub(crate) block: Duration,
+    pub(crate) payload_field: String,
+    pub(crate) key_field: String,
+    #[serde(default)]
+    pub(crate) username: Option<String>,
+    #[serde(default)]
+    pub(crate) password: Option<String>,
+    #[serde(with = "duration")]
+    pub(crate) timeout: Duration,
+}
+
+pub(crate) struct RedisSource {
+    config: RedisSourceConfig,
+    consumer: String,
+    conn: Option<MultiplexedConnection>,
+    /// The `XAUTOCLAIM` position while pending entries are being taken over; `None` once
+    /// reading new entries.
+    claiming: Option<String>,
+    pending: Pending<String>,
+}
+
+fn failed(what: &str, e: redis::RedisError) -> ComponentError {
+    ComponentError::restart(format!(
+        "Redis {what}: {e}; the runtime restarts and unacknowledged entries come again"
+    ))
+}
+
+impl RedisSource {
+    pub(crate) fn from_context(ctx: &ComponentContext) -> Result<Self, ComponentError> {
+        let config: RedisSourceConfig = ctx.config()?;
+        Self::new(config, ctx.connector().id.as_str())
+    }
+
+    pub(crate) fn new(config: RedisSourceConfig, connector: &str) -> Result<Self, ComponentError> {
+        if config.start != "0" && config.start != "$" {
+            return Err(ComponentError::invalid_config(
+                "start: \"0\" (the whole stream) or \"$\" (new entries only)",
+            ));
+        }
+        let consumer = config
+            .consumer
+            .clone()
+            .unwrap_or_else(|| format!("connect-{connector}"));
+        let source = Self {
+            config,
+            consumer,
+            conn: None,
+            claiming: Some("0-0".to_string()),
+            pending: Pending::default(),
+        };
+        source.connection().client()?;
+        Ok(source)
+    }
+
+    fn connection(&self) -> Connection<'_> {
+        Connection {
+            url: &self.config.url,
+            username: self.config.username.as_deref(),
+            password: self.config.password.as_deref(),
+            timeout: self.config.timeout,
+        }
+    }
+
+    fn batch(&mut self, entries: Vec<redis::streams::StreamId>, extra_acks: Vec<String>) -> Batch {
+        let (p, k) = (&self.config.payload_field, &self.config.key_field);
+        let messages = entries
+            .iter()
+            .map(|e| message(&e.id, &e.map, p, k))
+            .collect();
+        let ids = entries
+            .into_iter()
+            .map(|e| e.id)
+            .chain(extra_acks)
+            .collect();
+        Batch {
+            messages,
+            cursor: Some(self.pending.push(ids)),
+        }
+    }
+}
+
+#[async_trait]
+impl Source for RedisSource {
+    async fn open(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {
+        let mut conn = self.connection().connect(self.config.block).await?;
+        let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(&self.config.stream)
+            .arg(&self.config.group)
+            .arg(&self.config.start)
+            .arg("MKSTREAM")
+            .query_async(&mut conn)
+            .await;
+        match created {
+            Ok(()) => {
+                tracing::info!(stream = %self.config.stream, group = %self.config.group, start = %self.config.start, "consumer group created")
+            }
+            Err(e) if e.code() == Some("BUSYGROUP") => {}
+            Err(e) => {
+                return Err(ComponentError::retry(format!(
+                    "Redis: cannot create group `{}` on stream `{}`: {e}",
+                    self.config.group, self.config.stream
+                )));
+            }
+        }
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    async fn poll(
+        &mut self,
+        _ctx: &ComponentContext,
+        max: usize,
+    ) -> Result<Option<Batch>, ComponentError> {
+        let conn = self.conn.as_mut().expect("opened before poll");
+        let c = &self.config;
+        while let Some(from) = self.claiming.clone() {
+            let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+                .arg(&c.stream)
+                .arg(&c.group)
+                .arg(&self.consumer)
+                .arg(0)
+                .arg(&from)
+                .arg("COUNT")
+                .arg(max)
+                .query_async(conn)
+                .await
+                .map_err(|e| failed("XAUTOCLAIM", e))?;
+            self.claiming = (reply.next_stream_id != "0-0").then_some(reply.next_stream_id);
+            if !reply.claimed.is_empty() || !reply.deleted_ids.is_empty() {
+                tracing::info!(entries = reply.claimed.len(), "taking over pending entries");
+                // Entries deleted from the stream cannot be delivered: acknowledged with the batch.
+                return Ok(Some(self.batch(reply.claimed, reply.deleted_ids)));
+            }
+        }
+        let reply: Option<StreamReadReply> = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(&c.group)
+            .arg(&self.consumer)
+            .arg("COUNT")
+            .arg(max)
+            .arg("BLOCK")
+            .arg(
+                u64::try_from(c.block.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1),
+            )
+            .arg("STREAMS")
+            .arg(&c.stream)
+            .arg(">")
+            .query_async(conn)
+            .await
+            .map_err(|e| failed("XREADGROUP", e))?;
+        let entries: Vec<_> = reply
+            .into_iter()
+            .flat_map(|r| r.keys)
+            .flat_map(|k| k.ids)
+            .collect();
+        if entries.is_empty() {
+            return Ok(Some(Batch::default()));
+        }
+        Ok(Some(self.batch(entries, Vec::new())))
+    }
+
+    async fn commit(
+        &mut self,
+        _ctx: &ComponentContext,
+        cursor: serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        let ids = self.pending.take_through(&cursor);
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        for chunk in ids.chunks(10_000) {
+            let _: i64 = redis::cmd("XACK")
+                .arg(&self.config.stream)
+                .arg(&self.config.group)
+                .arg(chunk)
+                .query_async(conn)
+                .await
+                .map_err(|e| failed("XACK", e))?;
+        }
+        Ok(())
+    }
+}
