@@ -5,8 +5,7 @@ use nix::sys::signal::Signal;
 
 use crate::servers::{self, Kind, Server};
 use crate::support::{
-    Messaging, WAIT, assert_delivery, redis_conn, redis_fill, redis_len, redis_seqs,
-    wait_for_len,
+    Messaging, WAIT, assert_delivery, redis_conn, redis_fill, redis_len, redis_seqs, wait_for_len,
 };
 use connect_tests::wait_for;
 
@@ -55,7 +54,10 @@ fn source_loses_nothing_across_three_sigkills_while_entries_arrive() {
         .arg("bridge")
         .query(&mut redis_conn(&url))
         .unwrap();
-    assert_eq!(pending.0, 0, "every delivered entry is acknowledged after a clean stop");
+    assert_eq!(
+        pending.0, 0,
+        "every delivered entry is acknowledged after a clean stop"
+    );
 }
 
 #[test]

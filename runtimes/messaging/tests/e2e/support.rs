@@ -189,11 +189,21 @@ pub fn redis_seqs(url: &str, stream: &str) -> Vec<u64> {
 }
 
 /// Waits until the stream holds at least `n` entries.
-pub fn wait_for_len(url: &str, stream: &str, n: u64, running: &mut Running, logs: impl Fn() -> String) {
-    wait_for(WAIT, &format!("{n} entries in redis stream {stream}"), || {
-        running.assert_running(&logs);
-        (redis_len(url, stream) >= n).then_some(())
-    });
+pub fn wait_for_len(
+    url: &str,
+    stream: &str,
+    n: u64,
+    running: &mut Running,
+    logs: impl Fn() -> String,
+) {
+    wait_for(
+        WAIT,
+        &format!("{n} entries in redis stream {stream}"),
+        || {
+            running.assert_running(&logs);
+            (redis_len(url, stream) >= n).then_some(())
+        },
+    );
 }
 
 /// At-least-once, in order, duplicates only as replays after the kills: returns the replays.
