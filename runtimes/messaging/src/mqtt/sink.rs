@@ -1,23 +1,25 @@
-//! Sink `mqtt`: publishes each message to a topic made from a template; with QoS 1/2 a batch
-//! counts as written only when every PUBACK (PUBCOMP) arrived. A failed connection is dropped
-//! and the batch retried on a fresh one (duplicates possible, nothing lost).
+//! Sink `mqtt`: publishes each message (MQTT 3.1.1 or 5; with 5 the headers as user
+//! properties) to a topic made from a template; with QoS 1/2 a batch counts as written only
+//! when every PUBACK (PUBCOMP) arrived. A failed connection is dropped and the batch retried
+//! on a fresh one (duplicates possible, nothing lost).
 
 use std::time::Duration;
 
 use connect_runtime_sdk::model::duration;
 use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
-use rumqttc::{AsyncClient, Event, Outgoing, Packet, QoS};
 use serde::Deserialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{Connection, default_client_id, qos};
+use super::client::{Client, Happened};
+use super::{Connection, Protocol, check_qos, default_client_id};
 use crate::template::Template;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MqttSinkConfig {
     pub(crate) url: String,
+    pub(crate) protocol: Protocol,
     pub(crate) topic: String,
     pub(crate) qos: u8,
     pub(crate) retain: bool,
@@ -50,7 +52,7 @@ struct Progress {
 }
 
 struct Live {
-    client: AsyncClient,
+    client: Client,
     task: JoinHandle<()>,
     progress: watch::Receiver<Progress>,
     /// Messages published on this connection so far.
@@ -67,7 +69,7 @@ pub(crate) struct MqttSink {
     config: MqttSinkConfig,
     client_id: String,
     topic: Template,
-    qos: QoS,
+    qos: u8,
     live: Option<Live>,
 }
 
@@ -80,7 +82,7 @@ impl MqttSink {
     pub(crate) fn new(config: MqttSinkConfig, connector: &str) -> Result<Self, ComponentError> {
         let topic = Template::parse(&config.topic)
             .map_err(|e| ComponentError::invalid_config(format!("topic: {e}")))?;
-        let qos = qos(config.qos)?;
+        let qos = check_qos(config.qos)?;
         if config.max_inflight == 0 {
             return Err(ComponentError::invalid_config(
                 "max_inflight: must be at least 1",
@@ -102,8 +104,9 @@ impl MqttSink {
     /// The open connection, or a new one once the broker answered CONNACK.
     async fn connect(&mut self) -> Result<&mut Live, ComponentError> {
         if self.live.is_none() {
-            let mut options = Connection {
+            let settings = Connection {
                 url: &self.config.url,
+                protocol: self.config.protocol,
                 client_id: self.client_id.clone(),
                 clean_session: true,
                 username: self.config.username.as_deref(),
@@ -111,9 +114,8 @@ impl MqttSink {
                 keep_alive: self.config.keep_alive,
                 ca_file: self.config.ca_file.as_deref(),
             }
-            .options()?;
-            options.set_inflight(self.config.max_inflight);
-            let (client, eventloop) = AsyncClient::new(options, 1024);
+            .settings(false, self.config.max_inflight, 1024)?;
+            let (client, eventloop) = super::client::connect(settings);
             let (tx, mut progress) = watch::channel(Progress::default());
             let task = tokio::spawn(drive(eventloop, tx));
             let live = Live {
@@ -175,15 +177,14 @@ impl MqttSink {
         for (m, topic) in batch.iter().zip(topics) {
             let Some(topic) = topic else { continue };
             live.client
-                .publish_bytes(topic, qos, retain, m.payload.clone())
-                .await
-                .map_err(|e| e.to_string())?;
+                .publish(topic, qos, retain, m.payload.clone(), &m.headers)
+                .await?;
             live.published += 1;
         }
         let target = live.published;
         let done = live.progress.wait_for(|p| {
             p.failure.is_some()
-                || if qos == QoS::AtMostOnce {
+                || if qos == 0 {
                     p.sent >= target
                 } else {
                     p.confirmed >= target
@@ -206,17 +207,21 @@ fn valid_topic(t: &str) -> bool {
 }
 
 /// Drives the connection and reports its progress; ends at the first error.
-async fn drive(mut eventloop: rumqttc::EventLoop, tx: watch::Sender<Progress>) {
+async fn drive(mut connection: super::client::Connection, tx: watch::Sender<Progress>) {
     loop {
-        match eventloop.poll().await {
-            Ok(Event::Incoming(Packet::ConnAck(_))) => tx.send_modify(|p| p.connected = true),
-            Ok(Event::Outgoing(Outgoing::Publish(_))) => tx.send_modify(|p| p.sent += 1),
-            Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => {
-                tx.send_modify(|p| p.confirmed += 1)
+        match connection.next().await {
+            Ok(Happened::Connected { .. }) => tx.send_modify(|p| p.connected = true),
+            Ok(Happened::Sent) => tx.send_modify(|p| p.sent += 1),
+            Ok(Happened::Confirmed) => tx.send_modify(|p| p.confirmed += 1),
+            Ok(Happened::Refused(reason)) => {
+                tx.send_modify(|p| {
+                    p.failure = Some(format!("the broker refused a message: {reason}"))
+                });
+                return;
             }
             Ok(_) => {}
             Err(e) => {
-                tx.send_modify(|p| p.failure = Some(e.to_string()));
+                tx.send_modify(|p| p.failure = Some(e));
                 return;
             }
         }
@@ -249,7 +254,7 @@ impl Sink for MqttSink {
 
     async fn close(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {
         if let Some(live) = self.live.take() {
-            let _ = live.client.disconnect().await;
+            live.client.disconnect().await;
             let mut progress = live.progress.clone();
             let _ = tokio::time::timeout(
                 Duration::from_secs(2),

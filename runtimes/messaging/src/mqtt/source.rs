@@ -1,6 +1,6 @@
-//! Source `mqtt`: subscribes to topics with a persistent session and manual acknowledgements;
-//! a QoS 1/2 message is acknowledged to the broker only in `commit`, after the downstream
-//! confirmed it, so a killed runtime gets every unacknowledged message again.
+//! Source `mqtt`: subscribes to topics (MQTT 3.1.1 or 5) with a persistent session and manual
+//! acknowledgements; a QoS 1/2 message is acknowledged to the broker only in `commit`, after
+//! the downstream confirmed it, so a killed runtime gets every unacknowledged message again.
 
 use std::time::Duration;
 
@@ -8,12 +8,12 @@ use bytes::Bytes;
 use connect_runtime_sdk::component::now_us;
 use connect_runtime_sdk::model::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Message, Source, async_trait};
-use rumqttc::{AsyncClient, Event, Packet, Publish, QoS, SubscribeReasonCode};
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::{Connection, TOPIC_HEADER, default_client_id, qos};
+use super::client::{Ack, Client, Happened, Received};
+use super::{Connection, Protocol, TOPIC_HEADER, check_qos, default_client_id};
 use crate::pending::Pending;
 
 /// Received messages buffered between the connection task and `poll`; a full buffer stops
@@ -30,6 +30,7 @@ const IDLE: Duration = Duration::from_millis(100);
 #[serde(deny_unknown_fields)]
 pub(crate) struct MqttSourceConfig {
     pub(crate) url: String,
+    pub(crate) protocol: Protocol,
     pub(crate) topics: Vec<String>,
     pub(crate) qos: u8,
     #[serde(default)]
@@ -49,27 +50,27 @@ pub(crate) struct MqttSourceConfig {
 }
 
 impl MqttSourceConfig {
-    pub(crate) fn check(&self) -> Result<QoS, ComponentError> {
+    pub(crate) fn check(&self) -> Result<u8, ComponentError> {
         if self.topics.is_empty() || self.topics.iter().any(String::is_empty) {
             return Err(ComponentError::invalid_config(
                 "topics: list at least one topic filter, e.g. [\"sensors/#\"]",
             ));
         }
-        qos(self.qos)
+        check_qos(self.qos)
     }
 }
 
-type Received = Result<Publish, String>;
+type Delivered = Result<Received, String>;
 
 pub(crate) struct MqttSource {
     config: MqttSourceConfig,
     client_id: String,
-    qos: QoS,
-    client: Option<AsyncClient>,
-    rx: Option<mpsc::Receiver<Received>>,
+    qos: u8,
+    client: Option<Client>,
+    rx: Option<mpsc::Receiver<Delivered>>,
     task: Option<JoinHandle<()>>,
     /// Per batch: the QoS 1/2 messages to acknowledge once it is confirmed.
-    pending: Pending<Publish>,
+    pending: Pending<Ack>,
 }
 
 impl MqttSource {
@@ -98,6 +99,7 @@ impl MqttSource {
     fn connection(&self) -> Connection<'_> {
         Connection {
             url: &self.config.url,
+            protocol: self.config.protocol,
             client_id: self.client_id.clone(),
             clean_session: self.config.clean_session,
             username: self.config.username.as_deref(),
@@ -107,15 +109,18 @@ impl MqttSource {
         }
     }
 
-    fn message(&self, p: Publish) -> Message {
-        let topic = p.topic;
+    fn message(&self, topic: String, payload: Bytes, properties: Vec<(String, String)>) -> Message {
+        let mut headers: std::collections::BTreeMap<String, String> =
+            properties.into_iter().collect();
+        let key = self
+            .config
+            .key_from_topic
+            .then(|| Bytes::from(topic.clone().into_bytes()));
+        headers.insert(TOPIC_HEADER.to_string(), topic);
         Message {
-            payload: p.payload,
-            key: self
-                .config
-                .key_from_topic
-                .then(|| Bytes::from(topic.clone().into_bytes())),
-            headers: [(TOPIC_HEADER.to_string(), topic)].into(),
+            payload,
+            key,
+            headers,
             timestamp_us: now_us(),
             ..Message::default()
         }
@@ -125,32 +130,30 @@ impl MqttSource {
 /// Drives the connection: forwards publishes, reports the first CONNACK (or failure) and ends
 /// at the first connection error (the runtime then restarts; the broker redelivers).
 async fn drive(
-    mut eventloop: rumqttc::EventLoop,
-    tx: mpsc::Sender<Received>,
+    mut connection: super::client::Connection,
+    tx: mpsc::Sender<Delivered>,
     connected: oneshot::Sender<Result<bool, String>>,
 ) {
     let mut connected = Some(connected);
     loop {
-        let failure = match eventloop.poll().await {
-            Ok(Event::Incoming(Packet::Publish(p))) => {
+        let failure = match connection.next().await {
+            Ok(Happened::Publish(p)) => {
                 if tx.send(Ok(p)).await.is_err() {
                     return;
                 }
                 continue;
             }
-            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+            Ok(Happened::Connected { session_present }) => {
                 if let Some(c) = connected.take() {
-                    let _ = c.send(Ok(ack.session_present));
+                    let _ = c.send(Ok(session_present));
                 }
                 continue;
             }
-            Ok(Event::Incoming(Packet::SubAck(ack)))
-                if ack.return_codes.contains(&SubscribeReasonCode::Failure) =>
-            {
+            Ok(Happened::SubscriptionRefused) => {
                 "the broker refused a subscription; check the topic filters and the client's permissions".to_string()
             }
             Ok(_) => continue,
-            Err(e) => e.to_string(),
+            Err(e) => e,
         };
         match connected.take() {
             Some(c) => {
@@ -167,12 +170,11 @@ async fn drive(
 #[async_trait]
 impl Source for MqttSource {
     async fn open(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {
-        let mut options = self.connection().options()?;
-        options.set_manual_acks(true);
-        let (client, eventloop) = AsyncClient::new(options, REQUESTS);
+        let settings = self.connection().settings(true, 100, REQUESTS)?;
+        let (client, eventloop) = super::client::connect(settings);
         for topic in &self.config.topics {
             client
-                .subscribe(topic.clone(), self.qos)
+                .subscribe(topic, self.qos)
                 .await
                 .map_err(ComponentError::restart)?;
         }
@@ -194,7 +196,7 @@ impl Source for MqttSource {
                 )));
             }
         };
-        tracing::info!(client_id = %self.client_id, session_present = session, topics = ?self.config.topics, "subscribed");
+        tracing::info!(client_id = %self.client_id, protocol = ?self.config.protocol, session_present = session, topics = ?self.config.topics, "subscribed");
         self.client = Some(client);
         self.rx = Some(rx);
         Ok(())
@@ -234,17 +236,8 @@ impl Source for MqttSource {
         let mut acks = Vec::new();
         let mut messages = Vec::with_capacity(received.len());
         for p in received {
-            if p.qos != QoS::AtMostOnce {
-                acks.push(Publish {
-                    dup: p.dup,
-                    qos: p.qos,
-                    retain: false,
-                    topic: String::new(),
-                    pkid: p.pkid,
-                    payload: Bytes::new(),
-                });
-            }
-            messages.push(self.message(p));
+            acks.extend(p.ack);
+            messages.push(self.message(p.topic, p.payload, p.properties));
         }
         let cursor = self.pending.push(acks);
         Ok(Some(Batch {
@@ -272,7 +265,7 @@ impl Source for MqttSource {
     async fn close(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {
         if let Some(client) = self.client.take() {
             // Queued after the last acknowledgements, so those reach the broker first.
-            let _ = client.disconnect().await;
+            client.disconnect().await;
         }
         // Received messages are dropped (never acknowledged: the broker keeps them) while the
         // task sends what is queued and ends.

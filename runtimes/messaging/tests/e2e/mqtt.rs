@@ -180,3 +180,66 @@ fn qos1_sink_reconnects_after_a_broker_restart_and_loses_nothing() {
         run.logs()
     );
 }
+
+/// MQTT 5 both ways: Redis → `mqtt` sink (v5) → broker → `mqtt` source (v5) → Redis; a
+/// Redis field becomes a header, travels as an MQTT 5 user property and comes back as a field.
+#[test]
+fn mqtt5_carries_headers_as_user_properties_through_sink_and_source() {
+    const M: u64 = 2_000;
+    let (url, rec) = (servers::mosquitto().url(), servers::redis().url());
+    let mut c = crate::support::redis_conn(&rec);
+    let mut pipe = redis::pipe();
+    for s in 0..M {
+        pipe.cmd("XADD")
+            .arg("v5-in")
+            .arg("*")
+            .arg("payload")
+            .arg(payload(s))
+            .arg("origin")
+            .arg("edge-7")
+            .ignore();
+    }
+    pipe.query::<()>(&mut c).unwrap();
+    let inlet = Messaging::new(
+        "mqtt5-in",
+        &format!(
+            "  source: {{ type: mqtt, config: {{ url: '{url}', protocol: '5', topics: ['v5/#'] }} }}\n  sink: {{ type: redis_streams, config: {{ url: '{rec}', stream: v5-out }} }}\n"
+        ),
+    );
+    let mut a = inlet.spawn();
+    wait_for(WAIT, "the MQTT 5 subscription", || {
+        a.assert_running(|| inlet.logs());
+        inlet.logs().contains("subscribed").then_some(())
+    });
+    let outlet = Messaging::new(
+        "mqtt5-out",
+        &format!(
+            "  source: {{ type: redis_streams, config: {{ url: '{rec}', stream: v5-in }} }}\n  sink: {{ type: mqtt, config: {{ url: '{url}', protocol: '5', topic: v5/x }} }}\n"
+        ),
+    );
+    let mut b = outlet.spawn();
+    wait_for_len(&rec, "v5-out", M, &mut a, || inlet.logs());
+    b.assert_running(|| outlet.logs());
+    assert_eq!(b.terminate(), Some(0), "{}", outlet.logs());
+    assert_eq!(a.terminate(), Some(0), "{}", inlet.logs());
+    assert_eq!(redis_seqs(&rec, "v5-out"), (0..M).collect::<Vec<_>>());
+    let last: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
+        .arg("v5-out")
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query(&mut c)
+        .unwrap();
+    let fields = &last.ids[0].map;
+    let text = |k: &str| match fields.get(k) {
+        Some(redis::Value::BulkString(b)) => String::from_utf8_lossy(b).into_owned(),
+        other => panic!("field {k}: {other:?}"),
+    };
+    assert_eq!(
+        text("origin"),
+        "edge-7",
+        "the header crossed MQTT 5 both ways"
+    );
+    assert_eq!(text("mqtt.topic"), "v5/x");
+}
