@@ -43,7 +43,7 @@ pub(crate) enum Client {
 }
 
 pub(crate) enum Connection {
-    V311(rumqttc::EventLoop),
+    V311(Box<rumqttc::EventLoop>),
     V5(Box<v5::EventLoop>),
 }
 
@@ -64,6 +64,9 @@ pub(crate) struct Received {
 }
 
 /// What happened on the connection, as far as the components care.
+// Publish, the large variant, is also by far the most frequent: boxing it would cost an
+// allocation per message.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Happened {
     Connected {
         session_present: bool,
@@ -96,7 +99,7 @@ pub(crate) fn connect(s: Settings) -> (Client, Connection) {
                 o.set_transport(t);
             }
             let (c, l) = rumqttc::AsyncClient::new(o, s.requests);
-            (Client::V311(c), Connection::V311(l))
+            (Client::V311(c), Connection::V311(Box::new(l)))
         }
         Protocol::V5 => {
             let mut o = v5::MqttOptions::new(&s.client_id, &s.host, s.port);
