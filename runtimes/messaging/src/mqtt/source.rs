@@ -16,9 +16,8 @@ use super::client::{Ack, Client, Happened, Received};
 use super::{Connection, Protocol, TOPIC_HEADER, check_qos, default_client_id};
 use crate::pending::Pending;
 
-/// Received messages buffered between the connection task and `poll`; a full buffer stops
-/// reading from the socket (TCP backpressure to the broker).
-const BUFFER: usize = 8192;
+/// Messages taken from the buffer per `poll` at most (besides the pipeline's `max`).
+const POLL_MAX: usize = 8192;
 /// Room for acknowledgements: at most 65,535 QoS 1/2 messages (packet ids) are unacknowledged
 /// at once, so queueing acks never waits on the connection task.
 const REQUESTS: usize = 65_536 + 1024;
@@ -67,7 +66,11 @@ pub(crate) struct MqttSource {
     client_id: String,
     qos: u8,
     client: Option<Client>,
-    rx: Option<mpsc::Receiver<Delivered>>,
+    /// Received messages. Unbounded on purpose: the connection task must never wait (it also
+    /// sends the acknowledgements and pings); the broker bounds what is unacknowledged
+    /// (QoS 1/2: at most 65,535 packet ids; mosquitto `max_inflight_messages`; MQTT 5
+    /// receive maximum).
+    rx: Option<mpsc::UnboundedReceiver<Delivered>>,
     task: Option<JoinHandle<()>>,
     /// Per batch: the QoS 1/2 messages to acknowledge once it is confirmed.
     pending: Pending<Ack>,
@@ -131,14 +134,14 @@ impl MqttSource {
 /// at the first connection error (the runtime then restarts; the broker redelivers).
 async fn drive(
     mut connection: super::client::Connection,
-    tx: mpsc::Sender<Delivered>,
+    tx: mpsc::UnboundedSender<Delivered>,
     connected: oneshot::Sender<Result<bool, String>>,
 ) {
     let mut connected = Some(connected);
     loop {
         let failure = match connection.next().await {
             Ok(Happened::Publish(p)) => {
-                if tx.send(Ok(p)).await.is_err() {
+                if tx.send(Ok(p)).is_err() {
                     return;
                 }
                 continue;
@@ -160,7 +163,7 @@ async fn drive(
                 let _ = c.send(Err(failure));
             }
             None => {
-                let _ = tx.send(Err(failure)).await;
+                let _ = tx.send(Err(failure));
             }
         }
         return;
@@ -178,7 +181,7 @@ impl Source for MqttSource {
                 .await
                 .map_err(ComponentError::restart)?;
         }
-        let (tx, rx) = mpsc::channel(BUFFER);
+        let (tx, rx) = mpsc::unbounded_channel();
         let (ctx_tx, ctx_rx) = oneshot::channel();
         self.task = Some(tokio::spawn(drive(eventloop, tx, ctx_tx)));
         let url = &self.config.url;
@@ -213,7 +216,8 @@ impl Source for MqttSource {
             _ = tokio::time::sleep(IDLE) => return Ok(Some(Batch::default())),
             _ = ctx.cancellation().cancelled() => return Ok(Some(Batch::default())),
         };
-        let mut received = Vec::with_capacity(max.min(BUFFER));
+        let max = max.min(POLL_MAX);
+        let mut received = Vec::with_capacity(max);
         let mut next = first;
         loop {
             match next {

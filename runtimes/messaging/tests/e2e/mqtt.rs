@@ -243,3 +243,34 @@ fn mqtt5_carries_headers_as_user_properties_through_sink_and_source() {
     );
     assert_eq!(text("mqtt.topic"), "v5/x");
 }
+
+/// A backlog queued for the persistent session while the runtime was stopped, larger than any
+/// buffer of the runtime, drains completely (the connection keeps sending acknowledgements
+/// while the pipeline is busy).
+#[test]
+fn a_large_backlog_of_the_persistent_session_drains() {
+    const M: u64 = 100_000;
+    let broker = servers::mosquitto();
+    let rec = servers::redis().url();
+    let run = Messaging::new(
+        "mqtt-backlog",
+        &format!(
+            "  source: {{ type: mqtt, config: {{ url: '{}', topics: ['backlog/#'] }} }}\n  sink: {{ type: redis_streams, config: {{ url: '{rec}', stream: mqtt-backlog-out }} }}\n",
+            broker.url()
+        ),
+    );
+    let mut running = run.spawn();
+    wait_for(WAIT, "the subscription", || {
+        running.assert_running(|| run.logs());
+        run.logs().contains("subscribed").then_some(())
+    });
+    assert_eq!(running.terminate(), Some(0), "{}", run.logs());
+    mqtt_publish(broker.port, "backlog/a", 0..M);
+    let mut running = run.spawn();
+    wait_for_len(&rec, "mqtt-backlog-out", M, &mut running, || run.logs());
+    assert_eq!(running.terminate(), Some(0), "{}", run.logs());
+    assert_eq!(
+        redis_seqs(&rec, "mqtt-backlog-out"),
+        (0..M).collect::<Vec<_>>()
+    );
+}
