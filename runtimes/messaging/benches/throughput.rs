@@ -1,7 +1,8 @@
 //! Throughput of the release `messaging` binary per system, 100-byte messages, beside a floor
 //! measured in the same run: Debian's own benchmark tool where it ships one (`redis-benchmark`),
 //! else a minimal publisher or subscriber written with the same client crate. Run with
-//! `cargo bench -p messaging --bench throughput` (`BENCH_MESSAGES`, default 200000).
+//! `cargo bench -p messaging --bench throughput` (`BENCH_MESSAGES`, default 200000;
+//! `BENCH_BATCH`, the connectors' `batch_length`, default 1000).
 //!
 //! Source cases drain a prefilled broker into the `redis_streams` sink of a separate Redis;
 //! sink cases are fed by the `redis_streams` source from a prefilled stream (this runtime has no
@@ -45,7 +46,7 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
 
 /// Runs the connector from process start until `done`, then stops it; the elapsed time.
 fn time_run(id: &str, steps: String, done: impl Fn() -> bool) -> Duration {
-    let run = Messaging::new(id, &steps);
+    let run = Messaging::new(id, &with_batch(&steps));
     let start = Instant::now();
     let mut running = run.spawn();
     loop {
@@ -62,6 +63,25 @@ fn time_run(id: &str, steps: String, done: impl Fn() -> bool) -> Duration {
     let elapsed = start.elapsed();
     assert_eq!(running.terminate(), Some(0), "{}", run.logs());
     elapsed
+}
+
+/// The sink's `batch_length` (which the source's follows) from `BENCH_BATCH`, default 1000.
+fn with_batch(steps: &str) -> String {
+    let Ok(batch) = std::env::var("BENCH_BATCH") else {
+        return steps.to_string();
+    };
+    steps
+        .lines()
+        .map(|l| {
+            match l
+                .strip_prefix("  sink: ")
+                .and_then(|r| r.strip_suffix(" }"))
+            {
+                Some(body) => format!("  sink: {body}, batch_length: {batch} }}\n"),
+                None => format!("{l}\n"),
+            }
+        })
+        .collect()
 }
 
 fn sink_steps(rec: &str, out: &str) -> String {
@@ -406,8 +426,9 @@ fn main() {
     let mut rows = redis(n, &feed, &rec);
     rows.extend(nats(n, &feed, &rec));
     rows.extend(mqtt(n, &feed, &rec));
+    let batch = std::env::var("BENCH_BATCH").unwrap_or_else(|_| "1000".into());
     println!(
-        "\n{n} messages of {} bytes, release build\n",
+        "\n{n} messages of {} bytes, batch_length {batch}, release build\n",
         payload(0).len()
     );
     println!("| system | case | runtime msg/s | floor msg/s | ratio | floor |");
