@@ -5,7 +5,7 @@
 use connect_tests::{iggy_address, wait_for};
 
 use crate::mqtt::mqtt_publish;
-use crate::nats::{create_stream, stream_seqs};
+use crate::nats::{create_stream, stream_len, stream_seqs};
 use crate::servers;
 use crate::support::{Messaging, WAIT};
 
@@ -46,7 +46,7 @@ fn mqtt_to_iggy_to_nats_delivers_every_message() {
     wait_for(WAIT, "every message in JetStream stream BRIDGE", || {
         a.assert_running(|| inlet.logs());
         b.assert_running(|| outlet.logs());
-        (stream_seqs(&nats, "BRIDGE").len() as u64 >= N).then_some(())
+        (stream_len(&nats, "BRIDGE") >= N).then_some(())
     });
     assert_eq!(a.terminate(), Some(0), "{}", inlet.logs());
     assert_eq!(b.terminate(), Some(0), "{}", outlet.logs());

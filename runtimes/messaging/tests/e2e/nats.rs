@@ -91,7 +91,8 @@ pub fn stream_seqs(url: &str, name: &str) -> Vec<u64> {
     })
 }
 
-fn stream_len(url: &str, name: &str) -> u64 {
+/// How many messages a stream holds (0 while it does not exist).
+pub fn stream_len(url: &str, name: &str) -> u64 {
     block_on(async {
         let js = js(url).await;
         match js.get_stream(name).await {
