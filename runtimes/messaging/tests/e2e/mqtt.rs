@@ -274,3 +274,45 @@ fn a_large_backlog_of_the_persistent_session_drains() {
         (0..M).collect::<Vec<_>>()
     );
 }
+
+/// `mqtts://` through rustls (ring) trusting the broker's certificate from `ca_file`; a client
+/// that does not trust it fails to start instead of talking in clear.
+#[test]
+fn mqtts_with_a_ca_file_delivers_and_an_untrusted_certificate_is_refused() {
+    const M: u64 = 1_000;
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let tls_port = crate::support::free_port();
+    let broker = Server::with_config(Kind::Mosquitto, false, |dir| {
+        std::fs::write(dir.join("cert.pem"), cert.cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+        format!(
+            "listener {tls_port} 127.0.0.1\ncertfile {0}/cert.pem\nkeyfile {0}/key.pem\n",
+            dir.display()
+        )
+    });
+    let ca = broker.dir.join("cert.pem");
+    let rec = servers::redis().url();
+    let steps = |ca_file: &str| {
+        format!(
+            "  source: {{ type: mqtt, config: {{ url: 'mqtts://localhost:{tls_port}', topics: ['tls/#']{ca_file} }} }}\n  sink: {{ type: redis_streams, config: {{ url: '{rec}', stream: mqtts-out }} }}\n"
+        )
+    };
+    let untrusted = Messaging::new("mqtts-untrusted", &steps(""));
+    let status = untrusted.command().output().unwrap().status;
+    assert_ne!(
+        status.code(),
+        Some(0),
+        "an untrusted certificate must not connect"
+    );
+
+    let run = Messaging::new("mqtts", &steps(&format!(", ca_file: '{}'", ca.display())));
+    let mut running = run.spawn();
+    wait_for(WAIT, "the subscription over TLS", || {
+        running.assert_running(|| run.logs());
+        run.logs().contains("subscribed").then_some(())
+    });
+    mqtt_publish(broker.port, "tls/a", 0..M);
+    wait_for_len(&rec, "mqtts-out", M, &mut running, || run.logs());
+    assert_eq!(running.terminate(), Some(0), "{}", run.logs());
+    assert_eq!(redis_seqs(&rec, "mqtts-out"), (0..M).collect::<Vec<_>>());
+}

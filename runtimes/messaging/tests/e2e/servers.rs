@@ -60,6 +60,8 @@ pub struct Server {
     pub dir: PathBuf,
     /// Keeps data across restarts (mosquitto persistence, Redis AOF with fsync always).
     durable: bool,
+    /// Appended to mosquitto's config (another listener, TLS).
+    extra: String,
     child: Option<Child>,
 }
 
@@ -77,16 +79,23 @@ extern "C" fn clean_up() {
 
 impl Server {
     pub fn new(kind: Kind, durable: bool) -> Self {
+        Self::with_config(kind, durable, |_| String::new())
+    }
+
+    /// A server whose mosquitto config gets `extra(dir)` appended.
+    pub fn with_config(kind: Kind, durable: bool, extra: impl FnOnce(&Path) -> String) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("connect-messaging-")
             .tempdir()
             .unwrap()
             .keep();
+        let extra = extra(&dir);
         let mut s = Self {
             kind,
             port: free_port(),
             dir,
             durable,
+            extra,
             child: None,
         };
         s.start();
@@ -110,7 +119,8 @@ impl Server {
         match self.kind {
             Kind::Mosquitto => {
                 let conf = self.dir.join("mosquitto.conf");
-                std::fs::write(&conf, mosquitto_conf(self.port, &self.dir, self.durable)).unwrap();
+                let text = mosquitto_conf(self.port, &self.dir, self.durable) + &self.extra;
+                std::fs::write(&conf, text).unwrap();
                 cmd.arg("-c").arg(conf);
             }
             Kind::Nats => {
