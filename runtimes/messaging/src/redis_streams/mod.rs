@@ -4,7 +4,6 @@
 pub(crate) mod sink;
 pub(crate) mod source;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -67,39 +66,74 @@ impl Connection<'_> {
     }
 }
 
-fn bytes_of(v: &Value) -> Option<Bytes> {
+pub(crate) fn into_bytes(v: Value) -> Option<Vec<u8>> {
     match v {
-        Value::BulkString(b) => Some(Bytes::copy_from_slice(b)),
-        Value::SimpleString(s) => Some(Bytes::copy_from_slice(s.as_bytes())),
-        Value::Int(i) => Some(Bytes::from(i.to_string())),
+        Value::BulkString(b) => Some(b),
+        Value::SimpleString(s) => Some(s.into_bytes()),
+        Value::Int(i) => Some(i.to_string().into_bytes()),
         _ => None,
     }
 }
 
+/// A stream entry as read, its field values owned (no copies on the way to a message).
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) id: String,
+    fields: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The entries of a reply's entry list (`[[id, [field, value, …]], …]`); entries without
+/// fields (deleted) keep their id with no fields.
+pub(crate) fn entries(list: Value) -> Vec<Entry> {
+    let Value::Array(items) = list else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .filter_map(|item| {
+            let Value::Array(mut parts) = item else {
+                return None;
+            };
+            if parts.len() != 2 {
+                return None;
+            }
+            let fields = parts.pop()?;
+            let id = String::from_utf8(into_bytes(parts.pop()?)?).ok()?;
+            let mut flat = match fields {
+                Value::Array(f) => f.into_iter(),
+                _ => Vec::new().into_iter(),
+            };
+            let mut fields = Vec::with_capacity(flat.len() / 2);
+            while let (Some(k), Some(v)) = (flat.next(), flat.next()) {
+                if let (Some(k), Some(v)) = (into_bytes(k), into_bytes(v)) {
+                    fields.push((k, v));
+                }
+            }
+            Some(Entry { id, fields })
+        })
+        .collect()
+}
+
 /// An entry as a message: `payload_field` is the payload, `key_field` the key, every other
 /// field a header, and the entry id the header `redis.id`.
-pub(crate) fn message(
-    id: &str,
-    fields: &HashMap<String, Value>,
-    payload_field: &str,
-    key_field: &str,
-) -> Message {
+pub(crate) fn message(entry: Entry, payload_field: &str, key_field: &str) -> Message {
     let mut m = Message {
         timestamp_us: now_us(),
         ..Message::default()
     };
-    for (name, value) in fields {
-        let Some(b) = bytes_of(value) else { continue };
-        if name == payload_field {
-            m.payload = b;
-        } else if name == key_field {
-            m.key = Some(b);
+    for (name, value) in entry.fields {
+        if name == payload_field.as_bytes() {
+            m.payload = Bytes::from(value);
+        } else if name == key_field.as_bytes() {
+            m.key = Some(Bytes::from(value));
         } else {
-            m.headers
-                .insert(name.clone(), String::from_utf8_lossy(&b).into_owned());
+            m.headers.insert(
+                String::from_utf8_lossy(&name).into_owned(),
+                String::from_utf8_lossy(&value).into_owned(),
+            );
         }
     }
-    m.headers.insert(ID_HEADER.to_string(), id.to_string());
+    m.headers.insert(ID_HEADER.to_string(), entry.id);
     m
 }
 
@@ -114,19 +148,29 @@ mod tests {
 
     #[test]
     fn an_entry_becomes_payload_key_and_headers() {
-        let fields: HashMap<String, Value> = [
-            (
-                "payload".to_string(),
-                Value::BulkString(b"{\"a\":1}".to_vec()),
-            ),
-            ("key".to_string(), Value::BulkString(b"k1".to_vec())),
-            ("source".to_string(), Value::BulkString(b"edge".to_vec())),
-        ]
-        .into();
-        let m = message("1-0", &fields, "payload", "key");
+        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
+        let reply = Value::Array(vec![
+            Value::Array(vec![
+                bulk("1-0"),
+                Value::Array(vec![
+                    bulk("payload"),
+                    bulk("{\"a\":1}"),
+                    bulk("key"),
+                    bulk("k1"),
+                    bulk("source"),
+                    bulk("edge"),
+                ]),
+            ]),
+            Value::Array(vec![bulk("2-0"), Value::Nil]),
+        ]);
+        let mut list = entries(reply).into_iter();
+        let m = message(list.next().unwrap(), "payload", "key");
         assert_eq!(&m.payload[..], b"{\"a\":1}");
         assert_eq!(m.key.as_deref(), Some(&b"k1"[..]));
         assert_eq!(m.headers["source"], "edge");
         assert_eq!(m.headers[ID_HEADER], "1-0");
+        let deleted = list.next().unwrap();
+        assert_eq!(deleted.id, "2-0");
+        assert!(list.next().is_none());
     }
 }

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use connect_runtime_sdk::model::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Source, async_trait};
+use redis::Value;
 use redis::aio::MultiplexedConnection;
-use redis::streams::{StreamAutoClaimReply, StreamReadReply};
 use serde::Deserialize;
 
-use super::{Connection, message};
+use super::{Connection, Entry, entries, into_bytes, message};
 use crate::pending::Pending;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,22 +86,50 @@ impl RedisSource {
         }
     }
 
-    fn batch(&mut self, entries: Vec<redis::streams::StreamId>, extra_acks: Vec<String>) -> Batch {
+    fn batch(&mut self, entries: Vec<Entry>, extra_acks: Vec<String>) -> Batch {
         let (p, k) = (&self.config.payload_field, &self.config.key_field);
-        let messages = entries
-            .iter()
-            .map(|e| message(&e.id, &e.map, p, k))
-            .collect();
-        let ids = entries
-            .into_iter()
-            .map(|e| e.id)
-            .chain(extra_acks)
-            .collect();
+        let mut ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+        ids.extend(extra_acks);
+        let messages = entries.into_iter().map(|e| message(e, p, k)).collect();
         Batch {
             messages,
             cursor: Some(self.pending.push(ids)),
         }
     }
+}
+
+/// `XAUTOCLAIM`'s reply: the next start, the claimed entries, the ids deleted meanwhile.
+fn autoclaim_reply(reply: Value) -> Option<(String, Vec<Entry>, Vec<String>)> {
+    let Value::Array(mut parts) = reply else {
+        return None;
+    };
+    if parts.len() < 2 {
+        return None;
+    }
+    let deleted = match parts.get_mut(2).map(std::mem::take) {
+        Some(Value::Array(ids)) => ids
+            .into_iter()
+            .filter_map(|v| String::from_utf8(into_bytes(v)?).ok())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let claimed = entries(std::mem::take(&mut parts[1]));
+    let next = String::from_utf8(into_bytes(std::mem::take(&mut parts[0]))?).ok()?;
+    Some((next, claimed, deleted))
+}
+
+/// `XREADGROUP`'s reply for one stream: its entries (none on a timeout).
+fn read_reply(reply: Value) -> Vec<Entry> {
+    let Value::Array(streams) = reply else {
+        return Vec::new();
+    };
+    streams
+        .into_iter()
+        .flat_map(|s| match s {
+            Value::Array(mut pair) if pair.len() == 2 => entries(pair.pop().unwrap_or_default()),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -140,7 +168,7 @@ impl Source for RedisSource {
         let conn = self.conn.as_mut().expect("opened before poll");
         let c = &self.config;
         while let Some(from) = self.claiming.clone() {
-            let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+            let reply: Value = redis::cmd("XAUTOCLAIM")
                 .arg(&c.stream)
                 .arg(&c.group)
                 .arg(&self.consumer)
@@ -151,14 +179,19 @@ impl Source for RedisSource {
                 .query_async(conn)
                 .await
                 .map_err(|e| failed("XAUTOCLAIM", e))?;
-            self.claiming = (reply.next_stream_id != "0-0").then_some(reply.next_stream_id);
-            if !reply.claimed.is_empty() || !reply.deleted_ids.is_empty() {
-                tracing::info!(entries = reply.claimed.len(), "taking over pending entries");
+            let (next, claimed, deleted) = autoclaim_reply(reply).ok_or_else(|| {
+                ComponentError::restart(
+                    "Redis XAUTOCLAIM: an unexpected reply (Redis 6.2 or later is needed)",
+                )
+            })?;
+            self.claiming = (next != "0-0").then_some(next);
+            if !claimed.is_empty() || !deleted.is_empty() {
+                tracing::info!(entries = claimed.len(), "taking over pending entries");
                 // Entries deleted from the stream cannot be delivered: acknowledged with the batch.
-                return Ok(Some(self.batch(reply.claimed, reply.deleted_ids)));
+                return Ok(Some(self.batch(claimed, deleted)));
             }
         }
-        let reply: Option<StreamReadReply> = redis::cmd("XREADGROUP")
+        let reply: Value = redis::cmd("XREADGROUP")
             .arg("GROUP")
             .arg(&c.group)
             .arg(&self.consumer)
@@ -176,11 +209,7 @@ impl Source for RedisSource {
             .query_async(conn)
             .await
             .map_err(|e| failed("XREADGROUP", e))?;
-        let entries: Vec<_> = reply
-            .into_iter()
-            .flat_map(|r| r.keys)
-            .flat_map(|k| k.ids)
-            .collect();
+        let entries = read_reply(reply);
         if entries.is_empty() {
             return Ok(Some(Batch::default()));
         }
