@@ -4,7 +4,6 @@
 #[cfg(test)]
 mod config_drift;
 mod endpoint;
-mod metadata;
 mod mqtt;
 mod nats;
 mod pending;
@@ -14,7 +13,8 @@ mod tls;
 
 use std::time::Duration;
 
-use connect_runtime_sdk::{Components, ExitCode, RetryPolicy, Runtime};
+use connect_runtime_sdk::runtime::EnvError;
+use connect_runtime_sdk::{Components, RetryPolicy, Runtime, embed_connect};
 
 /// Brokers restart and fail over: a failed write or poll is retried for about half a minute
 /// before the runtime exits for a restart.
@@ -28,7 +28,7 @@ fn retry() -> RetryPolicy {
 
 /// Every component of the runtime, by the type name connector documents use.
 fn components() -> Components {
-    Components::new(metadata::load())
+    Components::new(embed_connect!())
         .source("mqtt", mqtt::source::MqttSource::from_context)
         .source("nats", nats::source::NatsSource::from_context)
         .source(
@@ -44,15 +44,9 @@ fn components() -> Components {
         .retry(retry())
 }
 
-fn main() {
+fn main() -> Result<(), EnvError> {
     tls::install_ring_provider();
-    match Runtime::from_env() {
-        Ok(runtime) => runtime.launch(components()),
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(ExitCode::BadEnvironment.code());
-        }
-    }
+    Runtime::from_env()?.launch(components())
 }
 
 #[cfg(test)]
@@ -64,7 +58,7 @@ mod tests {
 
     #[test]
     fn the_manifest_version_is_the_crate_version() {
-        let manifest = super::metadata::load().runtime;
+        let manifest = connect_runtime_sdk::embed_connect!().runtime;
         assert_eq!(
             (manifest.name.as_str(), manifest.version.as_str()),
             ("messaging", env!("CARGO_PKG_VERSION"))

@@ -8,30 +8,30 @@
 //! sink cases are fed by the `redis_streams` source from a prefilled stream (this runtime has no
 //! generator). Each time runs from process start until the destination holds every message.
 
+mod mqtt;
 #[allow(dead_code)]
-#[path = "../tests/e2e/servers.rs"]
+#[path = "../../tests/e2e/servers.rs"]
 mod servers;
 #[allow(dead_code)]
-#[path = "../tests/e2e/support.rs"]
+#[path = "../../tests/e2e/support.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer, stream};
 use futures::StreamExt;
-use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 use servers::{Kind, Server};
 use support::{Messaging, payload, redis_conn, redis_fill, redis_len};
 
-struct Row {
-    system: &'static str,
-    case: &'static str,
-    runtime: f64,
-    floor: f64,
-    floor_name: &'static str,
+pub(crate) struct Row {
+    pub(crate) system: &'static str,
+    pub(crate) case: &'static str,
+    pub(crate) runtime: f64,
+    pub(crate) floor: f64,
+    pub(crate) floor_name: &'static str,
 }
 
-fn rate(n: u64, d: Duration) -> f64 {
+pub(crate) fn rate(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
@@ -45,7 +45,7 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
 }
 
 /// Runs the connector from process start until `done`, then stops it; the elapsed time.
-fn time_run(id: &str, steps: String, done: impl Fn() -> bool) -> Duration {
+pub(crate) fn time_run(id: &str, steps: String, done: impl Fn() -> bool) -> Duration {
     let run = Messaging::new(id, &with_batch(&steps));
     let start = Instant::now();
     let mut running = run.spawn();
@@ -84,11 +84,11 @@ fn with_batch(steps: &str) -> String {
         .collect()
 }
 
-fn sink_steps(rec: &str, out: &str) -> String {
+pub(crate) fn sink_steps(rec: &str, out: &str) -> String {
     format!("  sink: {{ type: redis_streams, config: {{ url: '{rec}', stream: {out} }} }}\n")
 }
 
-fn feed_steps(feed: &str, group: &str) -> String {
+pub(crate) fn feed_steps(feed: &str, group: &str) -> String {
     format!(
         "  source: {{ type: redis_streams, config: {{ url: '{feed}', stream: src, group: {group} }} }}\n"
     )
@@ -284,132 +284,6 @@ fn nats(n: u64, feed: &str, rec: &str) -> Vec<Row> {
     ]
 }
 
-fn mqtt_options(id: &str, port: u16, clean: bool) -> MqttOptions {
-    let mut o = MqttOptions::new(id, "127.0.0.1", port);
-    o.set_inflight(1000)
-        .set_clean_session(clean)
-        .set_max_packet_size(1 << 20, 1 << 20);
-    o
-}
-
-/// QoS 1 publishes of `n` messages until every PUBACK: the publisher floor.
-fn mqtt_publish(port: u16, topic: &'static str, n: u64) -> f64 {
-    let (client, mut conn) = Client::new(mqtt_options("bench-pub", port, true), 1000);
-    let start = Instant::now();
-    let publisher = std::thread::spawn(move || {
-        for _ in 0..n {
-            client
-                .publish(topic, QoS::AtLeastOnce, false, payload(0))
-                .unwrap();
-        }
-        client
-    });
-    let mut acked = 0;
-    for e in conn.iter() {
-        if let Event::Incoming(Packet::PubAck(_)) = e.unwrap() {
-            acked += 1;
-            if acked == n {
-                break;
-            }
-        }
-    }
-    let r = rate(n, start.elapsed());
-    let _ = publisher.join().unwrap().disconnect();
-    r
-}
-
-/// A QoS 1 persistent-session subscriber: subscribes (and leaves) when `count` is 0, else
-/// counts `count` messages from connect; the subscriber floor.
-fn mqtt_subscribe(port: u16, id: &str, filter: &str, count: u64) -> f64 {
-    let (client, mut conn) = Client::new(mqtt_options(id, port, false), 100);
-    client.subscribe(filter, QoS::AtLeastOnce).unwrap();
-    let start = Instant::now();
-    let mut got = 0;
-    for e in conn.iter() {
-        match e.unwrap() {
-            Event::Incoming(Packet::SubAck(_)) if count == 0 => break,
-            Event::Incoming(Packet::Publish(_)) => {
-                got += 1;
-                if got == count {
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    let _ = client.disconnect();
-    rate(count, start.elapsed())
-}
-
-fn mqtt(n: u64, feed: &str, rec: &str) -> Vec<Row> {
-    let broker = Server::new(Kind::Mosquitto, false);
-    let (url, port) = (broker.url(), broker.port);
-    let source = format!(
-        "  source: {{ type: mqtt, config: {{ url: '{url}', topics: ['bsrc/#'], client_id: bench-src }} }}\n"
-    );
-    // Persistent sessions first, so the prefilled messages wait for both subscribers.
-    let session = Messaging::new(
-        "bench-mqtt-session",
-        &(source.clone() + &sink_steps(rec, "mqtt-session")),
-    );
-    let mut running = session.spawn();
-    connect_tests::wait_for(Duration::from_secs(30), "the subscription", || {
-        running.assert_running(|| session.logs());
-        session.logs().contains("subscribed").then_some(())
-    });
-    assert_eq!(running.terminate(), Some(0), "{}", session.logs());
-    mqtt_subscribe(port, "bench-floor", "bsrc/#", 0);
-    let floor_pub = mqtt_publish(port, "bsrc/a", n);
-    let d = time_run(
-        "bench-mqtt-src",
-        source + &sink_steps(rec, "mqtt-out"),
-        || redis_len(rec, "mqtt-out") >= n,
-    );
-    let floor_sub = mqtt_subscribe(port, "bench-floor", "bsrc/#", n);
-    // Sink: counted by a QoS 1 subscriber.
-    let (tx, rx) = std::sync::mpsc::channel();
-    let counter = std::thread::spawn(move || {
-        let (client, mut conn) = Client::new(mqtt_options("bench-count", port, true), 100);
-        client.subscribe("bsink/#", QoS::AtLeastOnce).unwrap();
-        let mut got = 0;
-        for e in conn.iter() {
-            match e.unwrap() {
-                Event::Incoming(Packet::SubAck(_)) => tx.send(()).unwrap(),
-                Event::Incoming(Packet::Publish(_)) => {
-                    got += 1;
-                    if got == n {
-                        return;
-                    }
-                }
-                _ => {}
-            }
-        }
-    });
-    rx.recv().unwrap();
-    let d_sink = time_run(
-        "bench-mqtt-sink",
-        feed_steps(feed, "mqtt-sink")
-            + &format!("  sink: {{ type: mqtt, config: {{ url: '{url}', topic: bsink/x }} }}\n"),
-        || counter.is_finished(),
-    );
-    vec![
-        Row {
-            system: "mqtt",
-            case: "mqtt source (QoS 1) → redis_streams",
-            runtime: rate(n, d),
-            floor: floor_sub,
-            floor_name: "QoS 1 subscriber (rumqttc)",
-        },
-        Row {
-            system: "mqtt",
-            case: "redis_streams → mqtt sink (QoS 1)",
-            runtime: rate(n, d_sink),
-            floor: floor_pub,
-            floor_name: "QoS 1 publisher, 1000 in flight (rumqttc)",
-        },
-    ]
-}
-
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -425,7 +299,7 @@ fn main() {
     redis_fill(&feed, "src", 0..n);
     let mut rows = redis(n, &feed, &rec);
     rows.extend(nats(n, &feed, &rec));
-    rows.extend(mqtt(n, &feed, &rec));
+    rows.extend(mqtt::mqtt(n, &feed, &rec));
     let batch = std::env::var("BENCH_BATCH").unwrap_or_else(|_| "1000".into());
     println!(
         "\n{n} messages of {} bytes, batch_length {batch}, release build\n",

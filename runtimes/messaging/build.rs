@@ -1,5 +1,0 @@
-//! Rebuilds the binary when the embedded `.connect` definitions change.
-
-fn main() {
-    println!("cargo:rerun-if-changed=.connect");
-}
