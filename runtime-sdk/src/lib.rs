@@ -12,9 +12,6 @@ pub mod testing;
 pub mod transform;
 
 // What runtimes share with the agent, re-exported so a runtime depends on this crate alone.
-/// The connector document under its earlier name; prefer [`document`].
-#[doc(hidden)]
-pub use connect_model::document as model;
 pub use connect_model::{backoff, contract, document, metadata, validation, yaml};
 
 pub use async_trait::async_trait;

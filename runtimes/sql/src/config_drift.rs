@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use connect_runtime_sdk::document::{ComponentKind, decode};
 use connect_runtime_sdk::embed_connect;
-use connect_runtime_sdk::model::{ComponentKind, decode};
 use connect_runtime_sdk::testing::check_definitions;
 
 use crate::cdc::PostgresCdc;

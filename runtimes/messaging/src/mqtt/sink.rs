@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use connect_runtime_sdk::model::duration;
+use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use serde::Deserialize;
 use tokio::sync::watch;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use connect_runtime_sdk::component::now_us;
-use connect_runtime_sdk::model::duration;
+use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Message, Source, async_trait};
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};

@@ -8,7 +8,7 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use async_nats::jetstream::message::Acker;
 use async_nats::jetstream::{self, stream};
 use connect_runtime_sdk::component::now_us;
-use connect_runtime_sdk::model::duration;
+use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Message, Source, async_trait};
 use futures::{FutureExt, StreamExt};
 use serde::Deserialize;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use connect_runtime_sdk::model::duration;
+use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use redis::aio::MultiplexedConnection;
 use serde::Deserialize;

@@ -9,7 +9,7 @@ mod snapshot;
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use connect_runtime_sdk::model::duration;
+use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Source, async_trait};
 use serde::Deserialize;
 use serde_json::{Value, json};

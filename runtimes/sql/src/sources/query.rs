@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use connect_runtime_sdk::model::duration;
+use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Message, Source, async_trait};
 use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
