@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
+pub mod runtime_run;
+
 /// A binary built by this workspace (`target/<profile>/<name>`), current with the sources.
 ///
 /// `cargo test` builds only the binaries of packages that have integration tests (and only

@@ -4,11 +4,11 @@
 use connect_runtime_sdk::ExitCode;
 use connect_tests::encode;
 
-use crate::support::{Essentials, lines, wait_for_lines};
+use crate::support::{RuntimeRun, essentials, lines, wait_for_lines};
 
 #[test]
 fn an_invalid_component_config_names_every_bad_field() {
-    let run = Essentials::new(
+    let run = essentials(
         "  source: { type: generate, config: { count: -1, colour: red } }\n  sink: { type: file, config: { fsync: sometimes } }\n",
     );
     let out = run.command().output().unwrap();
@@ -30,7 +30,7 @@ fn an_invalid_component_config_names_every_bad_field() {
 
 #[test]
 fn a_bad_payload_template_is_an_invalid_config() {
-    let run = Essentials::new(
+    let run = essentials(
         "  source: { type: generate, config: { payload: '{{sequence}}' } }\n  sink: { type: stdout, config: {} }\n",
     );
     let out = run.command().output().unwrap();
@@ -77,19 +77,19 @@ fn every_shipped_example_validates() {
 
 #[test]
 fn sigterm_drains_and_a_restart_continues_the_sequence() {
-    let run = Essentials::new(
+    let run = essentials(
         "  source: { type: generate, config: { interval: 5ms, payload: '{{seq}}' } }\n  sink: { type: file, config: { path: '{dir}/out.log' } }\n",
     );
     let out = run.path("out.log");
     assert_eq!(
-        run.spawn_and_stop_after(&out, 5),
+        spawn_and_stop_after(&run, &out, 5),
         Some(0),
         "{}",
         run.stderr()
     );
     let before = lines(&out).len();
     assert_eq!(
-        run.spawn_and_stop_after(&out, before + 5),
+        spawn_and_stop_after(&run, &out, before + 5),
         Some(0),
         "{}",
         run.stderr()
@@ -102,11 +102,9 @@ fn sigterm_drains_and_a_restart_continues_the_sequence() {
     );
 }
 
-impl Essentials {
-    /// Starts the runtime, waits for `n` lines in `out`, sends SIGTERM; the exit code.
-    fn spawn_and_stop_after(&self, out: &std::path::Path, n: usize) -> Option<i32> {
-        let running = self.spawn();
-        wait_for_lines(out, n);
-        running.terminate().code()
-    }
+/// Starts the runtime, waits for `n` lines in `out`, sends SIGTERM; the exit code.
+fn spawn_and_stop_after(run: &RuntimeRun, out: &std::path::Path, n: usize) -> Option<i32> {
+    let running = run.spawn();
+    wait_for_lines(out, n);
+    running.terminate().code()
 }

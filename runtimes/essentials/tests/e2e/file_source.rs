@@ -3,10 +3,10 @@
 
 use connect_tests::wait_for;
 
-use crate::support::{Essentials, WAIT, append, lines, wait_for_lines};
+use crate::support::{RuntimeRun, WAIT, append, essentials, lines, wait_for_lines};
 
-fn file_to_file() -> Essentials {
-    Essentials::new(
+fn file_to_file() -> RuntimeRun {
+    essentials(
         "  source: { type: file, config: { path: '{dir}/in.log', poll_interval: 20ms } }\n  sink: { type: file, config: { path: '{dir}/out.log' } }\n",
     )
 }

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use connect_tests::wait_for;
 
-use crate::support::{Essentials, WAIT, lines, wait_for_lines};
+use crate::support::{RuntimeRun, WAIT, essentials, lines, wait_for_lines};
 
-fn generate_to_file(count: u64) -> Essentials {
-    Essentials::new(&format!(
+fn generate_to_file(count: u64) -> RuntimeRun {
+    essentials(&format!(
         "  source: {{ type: generate, config: {{ count: {count} }} }}\n  sink: {{ type: file, config: {{ path: '{{dir}}/out/generated.ndjson' }} }}\n"
     ))
 }
@@ -90,7 +90,7 @@ fn sigkill_mid_run_loses_no_message() {
 
 #[test]
 fn stdout_carries_data_only() {
-    let run = Essentials::new(
+    let run = essentials(
         "  source: { type: generate, config: { count: 100, payload: 'n={{seq}}' } }\n  sink: { type: stdout, config: {} }\n",
     );
     let out = run.command().output().unwrap();
@@ -107,7 +107,7 @@ fn stdout_carries_data_only() {
 
 #[test]
 fn stdout_json_format_carries_metadata() {
-    let run = Essentials::new(
+    let run = essentials(
         "  source: { type: generate, config: { count: 3 } }\n  sink: { type: stdout, config: { format: json } }\n",
     );
     let out = run.command().output().unwrap();

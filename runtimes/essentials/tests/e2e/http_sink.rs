@@ -7,10 +7,10 @@ use std::time::Duration;
 use connect_runtime_sdk::ExitCode;
 
 use crate::http_server::{HANG, TestServer};
-use crate::support::{Essentials, free_port};
+use crate::support::{RuntimeRun, essentials, free_port};
 
-fn generate_to_http(count: u64, sink_config: &str) -> Essentials {
-    Essentials::new(&format!(
+fn generate_to_http(count: u64, sink_config: &str) -> RuntimeRun {
+    essentials(&format!(
         "  source: {{ type: generate, config: {{ count: {count} }} }}\n  sink:\n    type: http\n    config: {{ {sink_config}, initial_backoff: 50ms, max_backoff: 200ms }}\n"
     ))
 }

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use crate::http_server::TestServer;
-use crate::support::{Essentials, free_port, wait_for_lines};
+use crate::support::{RuntimeRun, essentials, free_port, wait_for_lines};
 
-fn http_to_file(url: &str, split: bool) -> Essentials {
-    Essentials::new(&format!(
+fn http_to_file(url: &str, split: bool) -> RuntimeRun {
+    essentials(&format!(
         "  source:\n    type: http\n    config: {{ url: '{url}', interval: 20ms, split: {split}, initial_backoff: 50ms, max_backoff: 200ms }}\n  sink: {{ type: file, config: {{ path: '{{dir}}/out.ndjson' }} }}\n"
     ))
 }

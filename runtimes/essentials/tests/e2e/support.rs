@@ -1,142 +1,14 @@
-//! Running the `essentials` binary in a private directory: its state, its output files and its
-//! logs, with bounded waits on what it writes instead of sleeps.
+//! Running the `essentials` binary in a private directory (the shared `RuntimeRun`), and
+//! reading the files it writes, with bounded waits instead of sleeps.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::Duration;
+use std::path::Path;
 
-use connect_tests::{encode, wait_for};
+pub use connect_tests::runtime_run::{RuntimeRun, WAIT, free_port};
+use connect_tests::wait_for;
 
-/// Long enough for a loaded 2-core machine, short enough to fail a hung test.
-pub const WAIT: Duration = Duration::from_secs(60);
-
-/// A connector run of the binary: a temporary directory with `state/`, the runtime's stdout
-/// and stderr as files, and any files a test puts there.
-pub struct Essentials {
-    pub dir: tempfile::TempDir,
-    document: String,
-}
-
-impl Essentials {
-    /// `steps` is the YAML of the `steps:` mapping, indented by two spaces; `{dir}` is replaced
-    /// by the run's directory.
-    pub fn new(steps: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let document = Self::document(&dir, steps);
-        Self { dir, document }
-    }
-
-    /// Changes the connector's steps for the next start; state and files stay.
-    pub fn set_steps(&mut self, steps: &str) {
-        self.document = Self::document(&self.dir, steps);
-    }
-
-    fn document(dir: &tempfile::TempDir, steps: &str) -> String {
-        let steps = steps.replace("{dir}", &dir.path().display().to_string());
-        format!("id: e2e\nruntime: essentials\nsteps:\n{steps}")
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    pub fn command(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_essentials"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("CONNECT_") || k.starts_with("OTEL_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.arg(encode(&self.document))
-            .env("CONNECT_STATE_DIR", self.path("state"))
-            .env("CONNECT_SHUTDOWN_TIMEOUT", "10s")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    /// Starts the runtime with stdout and stderr appended to `stdout.log` and `stderr.log`.
-    pub fn spawn(&self) -> Running {
-        let open = |name: &str| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.path(name))
-                .unwrap()
-        };
-        let child = self
-            .command()
-            .stdout(open("stdout.log"))
-            .stderr(open("stderr.log"))
-            .spawn()
-            .unwrap();
-        Running { child: Some(child) }
-    }
-
-    pub fn stderr(&self) -> String {
-        std::fs::read_to_string(self.path("stderr.log")).unwrap_or_default()
-    }
-
-    /// Everything the runtime logged: info lines go to stdout, warnings and errors to stderr.
-    pub fn logs(&self) -> String {
-        std::fs::read_to_string(self.path("stdout.log")).unwrap_or_default() + &self.stderr()
-    }
-
-    /// Waits until the runtime's stderr contains `text` `times` times.
-    pub fn wait_for_log(&self, text: &str, times: usize) {
-        wait_for(
-            WAIT,
-            &format!("{times}× `{text}` in the runtime's stderr"),
-            || (self.stderr().matches(text).count() >= times).then_some(()),
-        );
-    }
-}
-
-/// A running runtime, killed when dropped so a failing test leaves no process behind.
-pub struct Running {
-    child: Option<Child>,
-}
-
-impl Running {
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().unwrap().id()
-    }
-
-    /// SIGKILL and reap; fails the test if the process had already exited by itself.
-    pub fn kill(mut self) {
-        use std::os::unix::process::ExitStatusExt;
-        let mut child = self.child.take().unwrap();
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
-        assert_eq!(
-            status.signal(),
-            Some(9),
-            "the runtime exited before the kill ({status}); kill earlier"
-        );
-    }
-
-    /// SIGTERM, then the exit status (within the bounded wait).
-    pub fn terminate(mut self) -> ExitStatus {
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.pid()).unwrap());
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-        self.wait()
-    }
-
-    /// The exit status, failing the test if the process does not exit within [`WAIT`].
-    pub fn wait(&mut self) -> ExitStatus {
-        let child = self.child.as_mut().unwrap();
-        let status = wait_for(WAIT, "the runtime to exit", || child.try_wait().unwrap());
-        self.child = None;
-        status
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
+/// A run of connector `e2e` on the `essentials` binary.
+pub fn essentials(steps: &str) -> RuntimeRun {
+    RuntimeRun::new(env!("CARGO_BIN_EXE_essentials"), "essentials", steps)
 }
 
 /// The complete lines of a file (an unfinished last line is left out).
@@ -168,13 +40,4 @@ pub fn append(path: &Path, text: &str) {
         .unwrap()
         .write_all(text.as_bytes())
         .unwrap();
-}
-
-/// A loopback port with nothing listening on it (yet).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

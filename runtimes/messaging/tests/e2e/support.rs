@@ -4,6 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+pub use connect_tests::runtime_run::free_port;
 use connect_tests::{encode, wait_for};
 
 /// Long enough for a loaded 2-core machine, short enough to fail a hung test.
@@ -113,15 +114,6 @@ impl Drop for Running {
             let _ = c.wait();
         }
     }
-}
-
-/// A loopback port with nothing listening on it (yet).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The payload of test message `seq`: JSON with padding to about 100 bytes.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use connect_tests::wait_for;
 
 use servers::postgres;
-use support::SqlRuntime;
+use support::sql_runtime;
 
 const SINK_ROWS: u64 = 1_000_000;
 const CDC_ROWS: u64 = 500_000;
@@ -62,7 +62,7 @@ fn sink_run(mode: &str, n: u64) -> f64 {
     let dst = format!("bench_{mode}_dst");
     pg.create_db(&dst);
     pg.psql(&dst, "CREATE TABLE dst (id bigint PRIMARY KEY, body text)");
-    let rt = SqlRuntime::new(&format!(
+    let rt = sql_runtime(&format!(
         "  source:
     type: sql_query
     batch_length: 10000
@@ -145,7 +145,7 @@ fn cdc_changes_per_second_and_lag() {
         "bench_cdc_dst",
         "CREATE TABLE changes (seq bigserial PRIMARY KEY, doc jsonb, arrived timestamptz DEFAULT clock_timestamp())",
     );
-    let rt = SqlRuntime::new(&format!(
+    let rt = sql_runtime(&format!(
         "  source:
     type: postgres_cdc
     batch_length: 10000

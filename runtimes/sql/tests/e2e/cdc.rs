@@ -9,7 +9,7 @@ use std::time::Duration;
 use connect_tests::{assert_at_least_once_in_order, wait_for};
 
 use crate::servers::postgres;
-use crate::support::SqlRuntime;
+use crate::support::sql_runtime;
 
 const INSERTS: u64 = 10_000;
 const UPDATES: u64 = 1_000;
@@ -54,7 +54,7 @@ fn every_change_arrives_in_order_through_three_sigkills() {
         "cdc_dst",
         "CREATE TABLE changes (seq bigserial PRIMARY KEY, doc jsonb NOT NULL)",
     );
-    let rt = SqlRuntime::new(&format!(
+    let rt = sql_runtime(&format!(
         "  source:
     type: postgres_cdc
     batch_length: 500

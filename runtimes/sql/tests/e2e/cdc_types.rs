@@ -8,7 +8,7 @@ use connect_tests::wait_for;
 use serde_json::{Value, json};
 
 use crate::servers::postgres;
-use crate::support::SqlRuntime;
+use crate::support::sql_runtime;
 
 fn docs(db: &str) -> Vec<Value> {
     postgres()
@@ -44,7 +44,7 @@ fn snapshot_types_and_a_new_column() {
         "types_dst",
         "CREATE TABLE changes (seq bigserial PRIMARY KEY, doc jsonb NOT NULL)",
     );
-    let rt = SqlRuntime::new(&format!(
+    let rt = sql_runtime(&format!(
         "  source:
     type: postgres_cdc
     config:
@@ -141,7 +141,7 @@ fn a_kill_mid_snapshot_reads_the_snapshot_again() {
         "snap_dst",
         "CREATE TABLE changes (seq bigserial PRIMARY KEY, doc jsonb NOT NULL)",
     );
-    let rt = SqlRuntime::new(&format!(
+    let rt = sql_runtime(&format!(
         "  source:
     type: postgres_cdc
     batch_length: 100

@@ -7,7 +7,7 @@ use std::time::Duration;
 use connect_tests::{iggy_address, wait_for};
 
 use crate::servers::postgres;
-use crate::support::SqlRuntime;
+use crate::support::sql_runtime;
 
 #[test]
 fn cdc_through_iggy_into_an_upserted_copy() {
@@ -29,7 +29,7 @@ fn cdc_through_iggy_into_an_upserted_copy() {
         "iggy_src",
         "CREATE TABLE acc (id int PRIMARY KEY, balance int NOT NULL)",
     );
-    let capture = SqlRuntime::new(&format!(
+    let capture = sql_runtime(&format!(
         "  source:
     type: postgres_cdc
     config: {{ url: \"{}\", slot: iggy, publication: iggy, tables: [public.acc] }}
@@ -38,7 +38,7 @@ fn cdc_through_iggy_into_an_upserted_copy() {
         pg.url("iggy_src")
     ))
     .with_env("CONNECT_IGGY_ADDRESS", &iggy);
-    let apply = SqlRuntime::new(&format!(
+    let apply = sql_runtime(&format!(
         "  consumer: {{ stream: {stream}, topic: changes, consumer_group: apply, start: first }}
   transformer:
     - filter: {{ condition: {{ equals: {{ field: op, value: delete }} }}, action: drop }}

@@ -7,13 +7,13 @@ use std::time::Duration;
 use connect_tests::wait_for;
 
 use crate::servers::{mariadb, postgres};
-use crate::support::SqlRuntime;
+use crate::support::{RuntimeRun, sql_runtime};
 
 const ROWS: u64 = 3_000;
 
 /// Starts the runtime, kills it once the destination has a third of the rows while the source
 /// is still being filled, restarts it and waits for every row.
-fn run_with_kill(rt: &SqlRuntime, fill: impl FnOnce() + Send + 'static, count: impl Fn() -> u64) {
+fn run_with_kill(rt: &RuntimeRun, fill: impl FnOnce() + Send + 'static, count: impl Fn() -> u64) {
     let running = rt.spawn();
     let writer = std::thread::spawn(fill);
     wait_for(
@@ -39,7 +39,7 @@ fn postgres_rows_polled_into_mysql_with_upsert_survive_a_kill() {
     pg.create_db("poll_pg");
     pg.psql("poll_pg", "CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(10,2), at timestamptz)");
     my.sql("CREATE DATABASE poll_my_dst; CREATE TABLE poll_my_dst.items (id BIGINT PRIMARY KEY, name TEXT, price DECIMAL(10,2))");
-    let rt = SqlRuntime::new(&format!(
+    let rt = sql_runtime(&format!(
         "  source:
     type: sql_query
     batch_length: 100
@@ -88,7 +88,7 @@ fn mysql_rows_polled_into_postgres_with_upsert_survive_a_kill() {
     // MariaDB's JSON is text with a validity check: it arrives as a string holding JSON.
     my.sql("CREATE DATABASE poll_my; CREATE TABLE poll_my.items (id BIGINT PRIMARY KEY, name TEXT, price DECIMAL(10,2), doc JSON)");
     pg.create_db("poll_pg_dst");
-    let rt = SqlRuntime::new(&format!(
+    let rt = sql_runtime(&format!(
         "  source:
     type: sql_query
     batch_length: 100
@@ -189,7 +189,7 @@ fn append_mode_writes_with_copy_and_multi_row_insert() {
             }),
         ),
     ] {
-        let rt = SqlRuntime::new(&format!(
+        let rt = sql_runtime(&format!(
             "  source:
     type: sql_query
     config:
@@ -245,7 +245,7 @@ fn a_refused_row_stops_the_runtime_with_exit_78_naming_it() {
             "CONSTRAINT",
         ),
     ] {
-        let rt = SqlRuntime::new(&format!(
+        let rt = sql_runtime(&format!(
             "  source:
     type: sql_query
     config:
