@@ -15,13 +15,15 @@ use nix::unistd::Pid;
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
-pub const WAIT: Duration = Duration::from_secs(20);
-/// Values that must never appear in a response.
-pub const SOURCE_SECRET: &str = "s3cr3t-source-password";
-pub const SINK_SECRET: &str = "s3cr3t-sink-token";
-pub const ENV_SECRET: &str = "s3cr3t-env-value";
-pub const IGGY_SECRET: &str = "s3cr3t-iggy-password";
+mod secrets;
+use secrets::{APIRT_SINK, APIRT_SOURCE};
+// Each test binary uses part of the harness.
+#[allow(unused_imports)]
+pub use secrets::{
+    ENV_SECRET, IGGY_SECRET, SINK_SECRET, SOURCE_SECRET, assert_no_secret, secret_connector,
+};
 
+pub const WAIT: Duration = Duration::from_secs(20);
 /// Fast heartbeats and short timeouts, so supervision shows within a test's patience.
 const SUPERVISOR: &str = "[supervisor]\ngrace_period = \"2s\"\nheartbeat_interval = \"100ms\"\nheartbeat_timeout = \"1s\"\nstart_timeout = \"10s\"\n";
 /// The API tests also restart quickly.
@@ -36,44 +38,6 @@ pub struct TestAgent {
     pub http: Client,
     pub key: Option<String>,
 }
-
-const APIRT_SOURCE: &str = r#"model_version: "1"
-name: behave
-label: Behave
-kind: source
-status: experimental
-description: The test runtime's source, with a secret field.
-fields:
-  - name: mode
-    label: Mode
-    type: string
-    default: idle
-    constraints:
-      - enum: [idle, flood, invalid, crash, exit0]
-  - name: lines
-    label: Lines printed by flood
-    type: int
-    default: 0
-  - name: password
-    label: Password
-    type: string
-    optional: true
-    secret: true
-"#;
-
-const APIRT_SINK: &str = r#"model_version: "1"
-name: discard
-label: Discard
-kind: sink
-status: experimental
-description: Drops everything; has a secret token.
-fields:
-  - name: token
-    label: Token
-    type: string
-    optional: true
-    secret: true
-"#;
 
 impl TestAgent {
     /// An agent without its API, observed through the status file; `extra` adds or overrides
@@ -443,22 +407,8 @@ pub fn assert_error(v: &Value, code: &str) {
     );
 }
 
-/// An `apirt` connector (source→sink) carrying every kind of secret.
-pub fn secret_connector(id: &str, mode: &str) -> String {
-    format!(
-        "id: {id}\nruntime: apirt\ndescription: has secrets\nsteps:\n  source: {{ type: behave, config: {{ mode: {mode}, password: {SOURCE_SECRET} }} }}\n  sink: {{ type: discard, config: {{ token: {SINK_SECRET} }} }}\nenv:\n  SOME_KEY: {ENV_SECRET}\n"
-    )
-}
-
 pub fn testrt_connector(id: &str, mode: &str) -> String {
     format!(
         "id: {id}\nruntime: testrt\nsteps:\n  source: {{ type: behave, config: {{ mode: {mode} }} }}\n  sink: {{ type: discard }}\n"
     )
-}
-
-/// Fails when any secret of [`secret_connector`] appears in `text`.
-pub fn assert_no_secret(text: &str, what: &str) {
-    for s in [SOURCE_SECRET, SINK_SECRET, ENV_SECRET, IGGY_SECRET] {
-        assert!(!text.contains(s), "{what} leaks a secret ({s}): {text}");
-    }
 }
