@@ -1,7 +1,8 @@
 //! The definition checks every runtime's tests run, in one line per component: the config
 //! type of each component reads exactly the fields its `.connect` file declares (both ways),
 //! a minimal and a full config built from the declared defaults and examples validate and
-//! build, unknown keys are refused, and every example connector of the runtime validates.
+//! build, unknown keys are refused, every example connector of the runtime validates, the
+//! registry registers what `.connect` defines, and `runtime.yml`'s version is the crate's.
 //!
 //! ```ignore
 //! #[test]
@@ -10,6 +11,8 @@
 //!         .source_built("ticks", Ticks::new)
 //!         .sink::<PrintConfig>("print")
 //!         .examples(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
+//!         .registered(&crate::components())
+//!         .crate_version(env!("CARGO_PKG_VERSION"))
 //!         .check();
 //! }
 //! ```
@@ -43,6 +46,8 @@ pub struct Definitions {
     metadata: RuntimeMetadata,
     components: Vec<Component>,
     examples: Option<PathBuf>,
+    /// Problems found by the builder steps themselves (registry, version).
+    found: Vec<String>,
 }
 
 /// Starts the checks for a runtime's definitions (usually `embed_connect!()`).
@@ -51,6 +56,7 @@ pub fn check_definitions(metadata: RuntimeMetadata) -> Definitions {
         metadata,
         components: Vec::new(),
         examples: None,
+        found: Vec::new(),
     }
 }
 
@@ -91,6 +97,23 @@ impl Definitions {
         self.add(ComponentKind::Sink, name, build)
     }
 
+    /// The runtime's registry registers exactly the components `.connect` defines.
+    pub fn registered(mut self, components: &crate::Components) -> Self {
+        self.found.extend(components.mismatches());
+        self
+    }
+
+    /// `runtime.yml`'s version is the crate's (`env!("CARGO_PKG_VERSION")`).
+    pub fn crate_version(mut self, version: &str) -> Self {
+        let declared = &self.metadata.runtime.version;
+        if declared != version {
+            self.found.push(format!(
+                "runtime.yml says version {declared}, the crate is {version}: keep them equal"
+            ));
+        }
+        self
+    }
+
     /// Connector documents (`*.yml`) of which those naming this runtime must validate and build.
     pub fn examples(mut self, dir: impl Into<PathBuf>) -> Self {
         self.examples = Some(dir.into());
@@ -127,7 +150,7 @@ impl Definitions {
 
     /// Runs every check; panics listing every problem found.
     pub fn check(self) {
-        let mut problems = Vec::new();
+        let mut problems = self.found.clone();
         self.check_registered(&mut problems);
         for c in &self.components {
             let Some(spec) = self.metadata.component(c.kind, c.name) else {
@@ -353,6 +376,7 @@ mod tests {
                 .source::<Reads>("ticks")
                 .sink::<Lenient>("print")
                 .source::<Lenient>("ghost")
+                .crate_version("9.9.9")
                 .check();
         });
         let message = *outcome.unwrap_err().downcast::<String>().unwrap();
@@ -361,6 +385,7 @@ mod tests {
             "declares `burst`, which its config type does not read",
             "sink `print`: its config type accepts unknown keys",
             "source `ghost` has no .connect/sources/ghost.yml",
+            "runtime.yml says version 0.1.0, the crate is 9.9.9",
         ] {
             assert!(
                 message.contains(expected),
@@ -387,6 +412,7 @@ mod tests {
         check_definitions(metadata())
             .source::<Ticks>("ticks")
             .sink::<Print>("print")
+            .crate_version("0.1.0")
             .check();
     }
 }

@@ -21,5 +21,7 @@ fn definitions_match_the_config_types_and_the_examples() {
         .sink::<FileSinkConfig>("file")
         .sink_built("http", HttpSink::new)
         .examples(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"))
+        .registered(&crate::components())
+        .crate_version(env!("CARGO_PKG_VERSION"))
         .check();
 }

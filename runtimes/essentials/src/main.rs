@@ -25,20 +25,3 @@ fn components() -> Components {
 fn main() -> Result<(), EnvError> {
     Runtime::from_env()?.launch(components())
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn registered_components_match_the_definitions() {
-        assert_eq!(super::components().mismatches(), Vec::<String>::new());
-    }
-
-    #[test]
-    fn the_manifest_version_is_the_crate_version() {
-        let manifest = connect_runtime_sdk::embed_connect!().runtime;
-        assert_eq!(
-            (manifest.name.as_str(), manifest.version.as_str()),
-            ("essentials", env!("CARGO_PKG_VERSION"))
-        );
-    }
-}

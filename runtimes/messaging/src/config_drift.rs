@@ -33,6 +33,8 @@ fn definitions_match_the_config_types_and_the_examples() {
         .sink_built("nats", |c| NatsSink::new(c, "c"))
         .sink_built("redis_streams", RedisSink::new)
         .examples(EXAMPLES)
+        .registered(&crate::components())
+        .crate_version(env!("CARGO_PKG_VERSION"))
         .check();
 }
 

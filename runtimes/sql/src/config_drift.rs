@@ -21,6 +21,8 @@ fn definitions_match_the_config_types_and_the_examples() {
         .sink_built("postgres", PostgresSink::new)
         .sink_built("mysql", MysqlSink::new)
         .examples(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"))
+        .registered(&crate::components())
+        .crate_version(env!("CARGO_PKG_VERSION"))
         .check();
 }
 

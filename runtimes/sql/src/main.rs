@@ -26,20 +26,3 @@ fn main() -> Result<(), EnvError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     Runtime::from_env()?.launch(components())
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn registered_components_match_the_definitions() {
-        assert_eq!(super::components().mismatches(), Vec::<String>::new());
-    }
-
-    #[test]
-    fn the_manifest_version_is_the_crate_version() {
-        let manifest = connect_runtime_sdk::embed_connect!().runtime;
-        assert_eq!(
-            (manifest.name.as_str(), manifest.version.as_str()),
-            ("sql", env!("CARGO_PKG_VERSION"))
-        );
-    }
-}
