@@ -129,13 +129,32 @@ fn connector_commands_against_a_running_agent() {
     });
 
     let logs = ok(
-        &cli(&url, &["connector", "logs", "cli-one", "--tail", "2"]),
-        "logs",
+        &cli(
+            &url,
+            &["connector", "logs", "cli-one", "--stdout", "--tail", "2"],
+        ),
+        "logs --stdout",
     );
     assert!(
         logs.lines().count() <= 2 && logs.contains("starting"),
         "{logs}"
     );
+    // Both streams by default, each line marked with its stream.
+    let both = ok(
+        &cli(&url, &["connector", "logs", "cli-one", "--tail", "50"]),
+        "logs",
+    );
+    assert!(
+        both.lines()
+            .all(|l| l.starts_with("stdout ") || l.starts_with("stderr ")),
+        "{both}"
+    );
+    assert!(both.contains("starting"), "{both}");
+    let as_json = json(
+        &cli(&url, &["connector", "logs", "cli-one", "-o", "json"]),
+        "logs -o json",
+    );
+    assert!(as_json["lines"][0]["stream"].is_string(), "{as_json}");
 
     let status = ok(&cli(&url, &["status"]), "status");
     assert!(

@@ -39,15 +39,24 @@ pub(super) fn run(client: &Client, format: Format) -> Result<(), CliError> {
             vec![
                 cell(&c["id"]),
                 cell(&c["state"]),
+                cell(&c["health"]),
                 cell(&c["version"]),
                 cell(&c["restarts"]),
                 cell(&c["pid"]),
-                c["error"].as_str().unwrap_or("").to_string(),
+                super::connectors::shown_error(c),
             ]
         })
         .collect();
     output::table(
-        &["CONNECTOR", "STATE", "VERSION", "RESTARTS", "PID", "ERROR"],
+        &[
+            "CONNECTOR",
+            "STATE",
+            "HEALTH",
+            "VERSION",
+            "RESTARTS",
+            "PID",
+            "ERROR",
+        ],
         &rows,
     );
     Ok(())

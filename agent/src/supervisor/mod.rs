@@ -16,5 +16,5 @@ mod task;
 mod ticket;
 
 pub use handle::{Agent, AgentError, ConnectorMetrics, RecordSummary, ReloadReport, Totals};
-pub use status::{ConnectorStatus, HeartbeatInfo, State};
+pub use status::{ConnectorStatus, Health, HeartbeatInfo, State};
 pub use ticket::Ticket;
