@@ -306,6 +306,29 @@ fn validate_is_offline_and_reports_every_error() {
     assert!(err.contains("bad.yml: steps.sink.type"), "{err}");
     assert!(err.contains("broken.yml"), "{err}");
     assert!(err.contains("2 of 3 files are invalid"), "{err}");
+
+    // Six independent mistakes, six errors with their paths.
+    let six = dir.path().join("six.yml");
+    std::fs::write(&six, "id: Six
+runtime: testrt
+restrat: 1
+steps:
+  source: { type: behave, config: { mode: sideways } }
+  consumer: { stream: s, topic: t, consumer_group: g, start: beginning }
+  sink: { type: discard, linger: fast }
+").unwrap();
+    let out = run(&[&six]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    for path in [
+        "six.yml: id:",
+        "six.yml: restrat:",
+        "six.yml: steps.source.config.mode:",
+        "six.yml: steps.consumer.start:",
+        "six.yml: steps.sink.linger:",
+        "six.yml: steps: give exactly one of source or consumer",
+    ] {
+        assert!(err.contains(path), "`{path}` missing from:\n{err}");
+    }
 }
 
 #[test]

@@ -160,6 +160,14 @@ pub(crate) enum SpawnError {
     },
 }
 
+/// The one size rule of the runtime argument (base64 of the config, `len` bytes).
+pub(crate) fn check_argument_size(len: usize) -> Result<(), SpawnError> {
+    if len + 1 > MAX_ARG_STRLEN {
+        return Err(SpawnError::TooLarge { len });
+    }
+    Ok(())
+}
+
 /// Starts `<binary> <encoded>` with the contract's environment: stdin from /dev/null, output
 /// piped, own process group, SIGKILL when the agent dies.
 pub(crate) fn spawn(
@@ -168,11 +176,7 @@ pub(crate) fn spawn(
     spec: &LaunchSpec,
     env: &ChildEnv,
 ) -> Result<Spawned, SpawnError> {
-    if spec.encoded.len() + 1 > MAX_ARG_STRLEN {
-        return Err(SpawnError::TooLarge {
-            len: spec.encoded.len(),
-        });
-    }
+    check_argument_size(spec.encoded.len())?;
     let state_dir = env.state_root.join(id);
     std::fs::create_dir_all(&state_dir).map_err(|source| SpawnError::StateDir {
         path: state_dir.clone(),

@@ -3,6 +3,7 @@
 pub mod connector;
 pub mod decode;
 pub mod duration;
+mod every_error;
 pub mod id;
 pub mod iggy_steps;
 pub mod restart;
