@@ -309,14 +309,18 @@ fn validate_is_offline_and_reports_every_error() {
 
     // Six independent mistakes, six errors with their paths.
     let six = dir.path().join("six.yml");
-    std::fs::write(&six, "id: Six
+    std::fs::write(
+        &six,
+        "id: Six
 runtime: testrt
 restrat: 1
 steps:
   source: { type: behave, config: { mode: sideways } }
   consumer: { stream: s, topic: t, consumer_group: g, start: beginning }
   sink: { type: discard, linger: fast }
-").unwrap();
+",
+    )
+    .unwrap();
     let out = run(&[&six]);
     let err = String::from_utf8_lossy(&out.stderr);
     for path in [

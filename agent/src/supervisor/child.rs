@@ -45,6 +45,9 @@ pub(crate) struct ChildEnv {
     /// The contract's variables shared by every connector.
     pub common: Vec<(String, String)>,
     pub state_root: PathBuf,
+    /// The runtimes' working directory: the agent's base directory, so a connector's relative
+    /// paths mean what they mean in the agent's config.
+    pub work_dir: PathBuf,
     /// `OTEL_SERVICE_NAME` prefix when telemetry is on.
     pub otel_service_prefix: Option<String>,
 }
@@ -111,6 +114,7 @@ impl ChildEnv {
             iggy: iggy_vars,
             common,
             state_root: absolute(&config.state.path.join("connectors")),
+            work_dir: absolute(&config.base_dir),
             otel_service_prefix: telemetry.then(|| config.telemetry.service_name.clone()),
         }
     }
@@ -211,7 +215,8 @@ pub(crate) fn spawn(
         .collect::<Result<Vec<_>, _>>()?;
     let path = cstr(spec.binary.as_os_str().as_bytes())?;
     let argv = [path.clone(), cstr(spec.encoded.as_bytes())?];
-    let started = process::start(&path, &argv, &envp).map_err(|source| SpawnError::Exec {
+    let cwd = cstr(env.work_dir.as_os_str().as_bytes())?;
+    let started = process::start(&path, &argv, &envp, &cwd).map_err(|source| SpawnError::Exec {
         binary: spec.binary.clone(),
         source,
     })?;
