@@ -1,0 +1,130 @@
+//! One Iggy connector file → connect documents: translated, decoded through the one decode
+//! path, validated against the runtimes' definitions, written as `<id>.yml`; the outcome
+//! printed per file and field.
+
+use std::path::{Path, PathBuf};
+
+use connect_model::document::decode;
+use connect_model::metadata::validate_connector;
+use serde_json::Value;
+
+use super::iggy_files::IggyFile;
+use crate::api::iggy::translate::{Finding, IggyKind, translate};
+use crate::runtimes::RuntimeRegistry;
+
+#[derive(Debug, Default)]
+pub(super) struct Outcome {
+    pub written: Vec<PathBuf>,
+    pub missing: Vec<Finding>,
+    pub problems: Vec<String>,
+    pub remarks: Vec<String>,
+}
+
+impl Outcome {
+    /// Prints the file's report; `true` when it converted completely.
+    pub(super) fn print(&self, name: &str) -> bool {
+        let complete = self.missing.is_empty() && self.problems.is_empty();
+        let written: Vec<String> = self
+            .written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let head = match (complete, written.is_empty()) {
+            (true, _) => format!("converted → {}", written.join(", ")),
+            (false, false) => format!(
+                "written with fields that have no counterpart → {}",
+                written.join(", ")
+            ),
+            (false, true) if !self.missing.is_empty() && self.problems.is_empty() => {
+                "no counterpart; nothing written".to_string()
+            }
+            (false, true) => "not converted; nothing written".to_string(),
+        };
+        println!("{name}: {head}");
+        for m in &self.missing {
+            println!("  no counterpart: {m}");
+        }
+        for p in &self.problems {
+            println!("  error: {p}");
+        }
+        for r in &self.remarks {
+            println!("  note: {r}");
+        }
+        complete
+    }
+}
+
+pub(super) fn convert(file: &IggyFile, out: &Path, runtimes: &RuntimeRegistry) -> Outcome {
+    let mut outcome = Outcome {
+        remarks: file.remarks.clone(),
+        ..Outcome::default()
+    };
+    let table = match &file.table {
+        Ok(t) => t,
+        Err(e) => {
+            outcome.problems.push(e.clone());
+            return outcome;
+        }
+    };
+    let kind = match table.get("type").and_then(Value::as_str) {
+        Some("source") => IggyKind::Source,
+        _ => IggyKind::Sink,
+    };
+    let Some(key) = table.get("key").and_then(Value::as_str) else {
+        outcome
+            .problems
+            .push("key: missing; every Iggy connector has one".into());
+        return outcome;
+    };
+    let t = translate(kind, key, table, None);
+    outcome.missing = t.findings.missing;
+    outcome
+        .problems
+        .extend(t.findings.invalid.iter().map(ToString::to_string));
+    outcome.remarks.extend(t.findings.remarks);
+    if !outcome.problems.is_empty() {
+        return outcome;
+    }
+    for doc in t.documents {
+        let id = doc["id"].as_str().unwrap_or(key).to_string();
+        let config = match decode::from_value(doc.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                for f in e.field_errors().iter() {
+                    outcome.problems.push(format!("{id}: {f}"));
+                }
+                continue;
+            }
+        };
+        let checked = match runtimes.resolve(&config.runtime) {
+            Err(e) => Err(vec![format!("{id}: runtime: {e}")]),
+            Ok(entry) => validate_connector(&config, &entry.metadata)
+                .map(|_| ())
+                .map_err(|errors| errors.iter().map(|f| format!("{id}: {f}")).collect()),
+        };
+        if let Err(errors) = checked {
+            outcome.problems.extend(errors);
+            continue;
+        }
+        let text = match connect_model::yaml::to_string(&doc) {
+            Ok(t) => format!(
+                "# Imported from the Iggy connectors runtime file {} by `connect-agent import iggy`.\n{t}",
+                file.name
+            ),
+            Err(e) => {
+                outcome
+                    .problems
+                    .push(format!("{id}: cannot write YAML: {e}"));
+                continue;
+            }
+        };
+        let path = out.join(format!("{id}.yml"));
+        match connect_model::atomic::write_atomic(&path, text.as_bytes()) {
+            Ok(()) => outcome.written.push(path),
+            Err(e) => outcome
+                .problems
+                .push(format!("{id}: cannot write {}: {e}", path.display())),
+        }
+    }
+    outcome
+}
