@@ -84,7 +84,9 @@ pub(crate) struct Translation {
 }
 
 /// Top-level fields of an Iggy connector config.
-const TOP_LEVEL: [&str; 12] = [
+/// (`active` is part of the runtime's answers; a body copied from one may carry it.)
+const TOP_LEVEL: [&str; 13] = [
+    "active",
     "type",
     "key",
     "enabled",
@@ -228,16 +230,24 @@ pub(crate) fn translate(
     }
 }
 
-/// The component of a config connect rendered itself.
+/// The component of a config connect rendered itself. A value still masked (as GET shows
+/// secrets) keeps the active version's value.
 fn connect_component(
     config: &ConnectorConfig,
     kind: IggyKind,
-    plugin_config: Map<String, Value>,
+    mut plugin_config: Map<String, Value>,
 ) -> Option<plugins::Target> {
     let step = match kind {
         IggyKind::Sink => config.steps.sink.as_ref(),
         IggyKind::Source => config.steps.source.as_ref(),
     }?;
+    for (k, v) in plugin_config.iter_mut() {
+        if v.as_str() == Some(connect_model::metadata::MASK)
+            && let Some(current) = step.config.get(k)
+        {
+            *v = current.clone();
+        }
+    }
     Some(plugins::Target {
         runtime: config.runtime.to_string(),
         component: step.kind.clone(),
