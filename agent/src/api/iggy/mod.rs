@@ -5,10 +5,12 @@
 
 mod host;
 pub(crate) mod plugins;
+mod postgres;
 mod read;
 mod render;
 mod state;
 mod stats;
+mod streams;
 pub(crate) mod transforms;
 pub(crate) mod translate;
 mod types;

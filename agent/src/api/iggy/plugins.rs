@@ -19,7 +19,7 @@ pub(crate) struct Target {
 }
 
 /// What happens to one Iggy field.
-enum Rule {
+pub(super) enum Rule {
     /// Same meaning under connect's name.
     To(&'static str),
     /// Without effect at this value; any other value has no counterpart (the reason says why).
@@ -104,13 +104,13 @@ pub(crate) fn map(
             found,
         )),
         "http_sink" => Some(http(cfg, found)),
-        "postgres_sink" => Some(postgres_sink(cfg, found)),
-        _ => postgres_source(cfg, found),
+        "postgres_sink" => Some(super::postgres::sink(cfg, found)),
+        _ => super::postgres::source(cfg, found),
     }
 }
 
 /// Applies `rules` to every field of `cfg`; a field without a rule is missing.
-fn apply(
+pub(super) fn apply(
     component: &str,
     cfg: &Map<String, Value>,
     rules: &[(&str, Rule)],
@@ -141,7 +141,7 @@ fn apply(
     out
 }
 
-fn simple(
+pub(super) fn simple(
     component: &str,
     cfg: &Map<String, Value>,
     rules: &[(&str, Rule)],
@@ -248,179 +248,52 @@ fn http(cfg: &Map<String, Value>, found: &mut Findings) -> Target {
     t
 }
 
-fn postgres_sink(cfg: &Map<String, Value>, found: &mut Findings) -> Target {
-    let mut t = simple(
-        "postgres",
-        cfg,
-        &[
-            ("connection_string", Rule::To("url")),
-            ("target_table", Rule::To("table")),
-            ("batch_size", Rule::Handled),
-            ("max_connections", Rule::Tuning),
-            (
-                "auto_create_table",
-                Rule::Only(
-                    json!(false),
-                    "connect creates a table from steps.sink.config.create_table (its columns and types); add it",
-                ),
-            ),
-            (
-                "include_metadata",
-                Rule::Only(
-                    json!(false),
-                    "connect writes message fields (or the whole message to jsonb_column), no Iggy metadata columns",
-                ),
-            ),
-            (
-                "include_checksum",
-                Rule::Only(json!(false), "connect writes no checksum column"),
-            ),
-            (
-                "include_origin_timestamp",
-                Rule::Only(json!(false), "connect writes no origin timestamp column"),
-            ),
-            ("payload_format", Rule::Handled),
-        ],
-        found,
-    );
-    t.batch_length = cfg
-        .get("batch_size")
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok());
-    match cfg.get("payload_format").and_then(Value::as_str) {
-        Some("json" | "jsonb") => {
-            t.variants[0].1.insert("jsonb_column".into(), json!("payload"));
-            found.remark(
-                "plugin_config.payload_format: the whole message goes to the jsonb column `payload`".into(),
-            );
-        }
-        None => {}
-        Some(other) => found.missing(
-            "plugin_config.payload_format",
-            &format!("connect writes JSON messages (to columns, or whole to jsonb_column); `{other}` has no counterpart"),
-        ),
-    }
-    t
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn postgres_source(cfg: &Map<String, Value>, found: &mut Findings) -> Option<Target> {
-    let mode = cfg.get("mode").and_then(Value::as_str).unwrap_or("polling");
-    let common = [
-        ("connection_string", Rule::To("url")),
-        ("mode", Rule::Handled),
-        ("tables", Rule::Handled),
-        ("batch_size", Rule::Handled),
-        ("max_connections", Rule::Tuning),
-        (
-            "snake_case_columns",
-            Rule::Only(json!(false), "connect keeps column names as they are"),
-        ),
-        (
-            "include_metadata",
-            Rule::Only(
-                json!(false),
-                "connect produces the row (or change) itself, without an Iggy metadata envelope",
-            ),
-        ),
-    ];
-    let tables: Vec<String> = cfg
-        .get("tables")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect();
-    let batch_length = cfg
-        .get("batch_size")
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok());
-    match mode {
-        "cdc" => {
-            let mut rules: Vec<(&str, Rule)> = common.into_iter().collect();
-            rules.push(("poll_interval", Rule::To("poll_interval")));
-            let mut config = apply("postgres_cdc", cfg, &rules, found);
-            config.insert("tables".into(), json!(tables));
-            let key = cfg_key(cfg);
-            config.insert("slot".into(), json!(key));
-            config.insert("publication".into(), json!(key));
-            found.remark(format!(
-                "plugin_config.mode = \"cdc\": connect reads replication slot and publication `{key}` (created when missing)"
-            ));
-            Some(Target {
-                runtime: "sql".into(),
-                component: "postgres_cdc".into(),
-                variants: vec![(None, config)],
-                batch_length,
-            })
-        }
-        "polling" => {
-            let mut rules: Vec<(&str, Rule)> = common.into_iter().collect();
-            rules.push(("poll_interval", Rule::To("interval")));
-            rules.push(("tracking_column", Rule::To("cursor_column")));
-            rules.push(("initial_offset", Rule::To("cursor_start")));
-            let base = apply("sql_query", cfg, &rules, found);
-            let column = base
-                .get("cursor_column")
-                .and_then(Value::as_str)
-                .unwrap_or("id")
-                .to_string();
-            if !base.contains_key("cursor_column") {
-                found.remark(
-                    "plugin_config.tracking_column: not given; connect polls by `id`".into(),
-                );
-            }
-            if tables.is_empty() {
-                found.invalid("plugin_config.tables", "give at least one table to poll");
-            }
-            let variants = tables
-                .iter()
-                .map(|table| {
-                    let mut c = base.clone();
-                    c.insert("cursor_column".into(), json!(column));
-                    c.insert(
-                        "query".into(),
-                        json!(format!(
-                            "SELECT * FROM {table} WHERE {column} > $1 ORDER BY {column} LIMIT $2"
-                        )),
-                    );
-                    (Some(table.replace('.', "-")), c)
-                })
-                .collect();
-            Some(Target {
-                runtime: "sql".into(),
-                component: "sql_query".into(),
-                variants,
-                batch_length,
-            })
-        }
-        other => {
-            found.missing(
-                "plugin_config.mode",
-                &format!("`{other}` has no counterpart (connect: polling → sql_query, cdc → postgres_cdc)"),
-            );
-            None
-        }
+    fn run(plugin: &str, kind: IggyKind, cfg: Value) -> (Option<Target>, Findings) {
+        let mut found = Findings::default();
+        let t = map(plugin, kind, cfg.as_object().unwrap(), &mut found);
+        (t, found)
     }
-}
 
-/// A slot/publication name from the connection: `connect_` and the first table, made safe.
-fn cfg_key(cfg: &Map<String, Value>) -> String {
-    let table = cfg
-        .get("tables")
-        .and_then(Value::as_array)
-        .and_then(|t| t.first())
-        .and_then(Value::as_str)
-        .unwrap_or("cdc");
-    let name: String = table
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("connect_{name}")
+    fn missing(found: &Findings) -> Vec<&str> {
+        found.missing.iter().map(|m| m.field.as_str()).collect()
+    }
+
+    #[test]
+    fn the_http_sink_maps_its_fields_and_names_the_rest() {
+        let (t, found) = run(
+            "http_sink",
+            IggyKind::Sink,
+            json!({"url": "https://x/ingest", "method": "POST", "batch_mode": "individual",
+                   "success_status_codes": [200], "retry_delay": "1s", "max_retry_delay": "30s",
+                   "retry_backoff_multiplier": 3, "include_metadata": true, "max_connections": 10,
+                   "headers": {"A": "b"}}),
+        );
+        let c = &t.unwrap().variants[0].1;
+        assert_eq!(c["batch_mode"], "single");
+        assert_eq!(c["success_codes"], json!([200]));
+        assert_eq!(c["initial_backoff"], "1s");
+        assert_eq!(c["headers"], json!({"A": "b"}));
+        assert_eq!(
+            missing(&found),
+            [
+                "plugin_config.include_metadata",
+                "plugin_config.retry_backoff_multiplier"
+            ]
+        );
+        assert!(found.remarks.iter().any(|r| r.contains("max_connections")));
+    }
+
+    #[test]
+    fn an_unknown_plugin_or_the_wrong_side_has_no_counterpart() {
+        let (t, found) = run("quickwit_sink", IggyKind::Sink, json!({}));
+        assert!(t.is_none());
+        assert_eq!(missing(&found), ["path"]);
+        assert!(found.missing[0].reason.contains("quickwit_sink"));
+        let (t, found) = run("stdout_sink", IggyKind::Source, json!({}));
+        assert!(t.is_none() && found.invalid[0].field == "type");
+    }
 }
