@@ -157,6 +157,22 @@ fn every_iggy_route_answers_with_the_iggy_types() {
     assert!(source.messages_produced.is_some() && source.messages_sent.is_some());
     assert!(!stats.connectors.iter().any(|c| c.key == "bridge"));
 
+    // A connector whose runtime refused its config: `error`, with the last error.
+    agent.post_json(
+        "/connectors",
+        "id: broken\nruntime: apirt\nsteps:\n  source: { type: behave, config: { mode: invalid } }\n  producer: { stream: s, topic: t }\n",
+        201,
+    );
+    agent.wait_state("broken", "failed");
+    let broken: SourceDetailsResponse = parse("broken", &text(&agent, "/sources/broken"));
+    assert_eq!(broken.info.status, ConnectorStatus::Error);
+    let e = broken.info.last_error.expect("the last error");
+    assert!(
+        !e.message.is_empty() && e.timestamp > 1_700_000_000_000_000,
+        "{e:?}"
+    );
+    agent.delete("/connectors/broken");
+
     let system = agent.get_json("/system/stats", 200);
     assert_eq!(system["totals"]["connectors"], 4, "{system:#}");
     assert_eq!(system["totals"]["by_state"]["running"], 4, "{system:#}");
@@ -351,6 +367,21 @@ fn writes_take_iggy_bodies_activate_and_restart_as_there() {
     assert_error(
         &agent.post_json("/sources/out/configs", "{}", 404),
         "not_found",
+    );
+
+    // A source takes Iggy's source body the same way.
+    agent.post_json("/connectors", SOURCE, 201);
+    agent.wait_state("in", "running");
+    let mut src = agent.get_json("/sources/in/configs/active", 200);
+    src["streams"][0]["linger_time"] = json!("20ms");
+    let created: SourceConfigResponse = parse(
+        "POST /sources/in/configs",
+        &expect_text(agent.post("/sources/in/configs", &src.to_string()), 200),
+    );
+    assert_eq!((created.config.version, created.active), (2, false));
+    assert_eq!(
+        created.config.streams[0].linger_time.as_deref(),
+        Some("20ms")
     );
 
     // Restart answers 204 once the new process is up.

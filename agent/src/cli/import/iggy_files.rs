@@ -146,3 +146,51 @@ fn plugin_file(path: &Path, format: &str) -> Result<Value, String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_config_file_is_read_and_the_newest_version_of_a_key_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = |version: u32, file: &str| {
+            format!(
+                "type = \"sink\"\nkey = \"out\"\nenabled = true\nversion = {version}\nname = \"n\"\npath = \"libiggy_connector_stdout_sink\"\nplugin_config_format = \"json\"\nplugin_config = \"{file}\"\n"
+            )
+        };
+        std::fs::write(dir.path().join("a_v0.toml"), sink(0, "old.json")).unwrap();
+        std::fs::write(dir.path().join("b_v2.toml"), sink(2, "plugin.json")).unwrap();
+        std::fs::write(dir.path().join("plugin.json"), r#"{"print_payload": true}"#).unwrap();
+        std::fs::write(dir.path().join("config.toml"), "[http]\nenabled = true\n").unwrap();
+        std::fs::write(dir.path().join(".active_versions.toml"), "out = 2\n").unwrap();
+        let files = read_dir(dir.path()).unwrap();
+        assert_eq!(files.len(), 1, "one file per key");
+        let f = &files[0];
+        assert_eq!(f.name, "b_v2.toml");
+        let table = f.table.as_ref().unwrap();
+        assert_eq!(table["plugin_config"]["print_payload"], true);
+        assert!(table.get("plugin_config_format").is_none());
+        assert!(
+            f.remarks[0].contains("a_v0.toml holds version 0"),
+            "{:?}",
+            f.remarks
+        );
+    }
+
+    #[test]
+    fn a_missing_plugin_config_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("s.toml"),
+            "type = \"source\"\nkey = \"r\"\nplugin_config_format = \"yaml\"\nplugin_config = \"nope.yml\"\n",
+        )
+        .unwrap();
+        let files = read_dir(dir.path()).unwrap();
+        let err = files[0].table.as_ref().unwrap_err();
+        assert!(
+            err.contains("plugin_config: cannot read") && err.contains("nope.yml"),
+            "{err}"
+        );
+    }
+}
