@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use connect_model::document::decode;
 use connect_model::metadata::validate_connector;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
 use super::iggy_files::IggyFile;
@@ -106,7 +107,7 @@ pub(super) fn convert(file: &IggyFile, out: &Path, runtimes: &RuntimeRegistry) -
             outcome.problems.extend(errors);
             continue;
         }
-        let text = match connect_model::yaml::to_string(&doc) {
+        let text = match connect_model::yaml::to_string(&Ordered(&doc)) {
             Ok(t) => format!(
                 "# Imported from the Iggy connectors runtime file {} by `connect-agent import iggy`.\n{t}",
                 file.name
@@ -127,4 +128,52 @@ pub(super) fn convert(file: &IggyFile, out: &Path, runtimes: &RuntimeRegistry) -
         }
     }
     outcome
+}
+
+/// A document with its keys in reading order (id, description, runtime, enabled, steps; input,
+/// transformer, output; type, config), the rest alphabetically after them.
+struct Ordered<'a>(&'a Value);
+
+const FIRST: [&str; 12] = [
+    "id",
+    "description",
+    "runtime",
+    "enabled",
+    "steps",
+    "source",
+    "consumer",
+    "transformer",
+    "sink",
+    "producer",
+    "type",
+    "config",
+];
+
+impl Serialize for Ordered<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort_by_key(|k| {
+                    (
+                        FIRST.iter().position(|f| f == k).unwrap_or(FIRST.len()),
+                        k.as_str(),
+                    )
+                });
+                let mut m = s.serialize_map(Some(keys.len()))?;
+                for k in keys {
+                    m.serialize_entry(k, &Ordered(&map[k]))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(&Ordered(v))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
+    }
 }

@@ -162,6 +162,7 @@ mod tests {
         std::fs::write(dir.path().join("a_v0.toml"), sink(0, "old.json")).unwrap();
         std::fs::write(dir.path().join("b_v2.toml"), sink(2, "plugin.json")).unwrap();
         std::fs::write(dir.path().join("plugin.json"), r#"{"print_payload": true}"#).unwrap();
+        std::fs::write(dir.path().join("old.json"), r#"{"print_payload": false}"#).unwrap();
         std::fs::write(dir.path().join("config.toml"), "[http]\nenabled = true\n").unwrap();
         std::fs::write(dir.path().join(".active_versions.toml"), "out = 2\n").unwrap();
         let files = read_dir(dir.path()).unwrap();
