@@ -29,6 +29,7 @@ pub struct RestartDefaults {
 
 /// Reads every connector file; a missing directory is simply empty.
 pub(crate) fn load_dir(dir: &Path, check: DocumentCheck<'_>) -> Vec<CatalogEntry> {
+    warn_about_iggy_files(dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -80,6 +81,44 @@ pub(crate) fn load_dir(dir: &Path, check: DocumentCheck<'_>) -> Vec<CatalogEntry
         out.push(entry);
     }
     out
+}
+
+/// Iggy connectors runtime files (`*.toml` with `type = "sink"|"source"`) are not loaded;
+/// the agent says so once, naming them and `connect-agent import iggy`.
+fn warn_about_iggy_files(dir: &Path) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if WARNED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .ok()
+                .and_then(|t| t.parse::<toml::Table>().ok())
+                .is_some_and(|t| {
+                    matches!(
+                        t.get("type").and_then(toml::Value::as_str),
+                        Some("sink" | "source")
+                    )
+                })
+        })
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    if found.is_empty() {
+        return;
+    }
+    found.sort();
+    WARNED.store(true, std::sync::atomic::Ordering::Relaxed);
+    tracing::warn!(
+        "{} holds Iggy connectors runtime files that are not loaded: {}; convert them with `connect-agent import iggy {} --out DIR`",
+        dir.display(),
+        found.join(", "),
+        dir.display()
+    );
 }
 
 fn load_file(file: &Path, check: DocumentCheck<'_>) -> Result<ConnectorConfig, String> {

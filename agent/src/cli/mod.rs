@@ -5,6 +5,7 @@ mod cli_words;
 mod client;
 mod connectors;
 mod error;
+mod import;
 mod output;
 mod runtimes;
 mod scaffold;
@@ -70,6 +71,9 @@ pub enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Convert another system's connector files into connect documents (offline).
+    #[command(subcommand)]
+    Import(import::ImportCmd),
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
 }
@@ -84,6 +88,7 @@ pub fn run(command: Command, args: &ClientArgs, cli: impl FnOnce() -> clap::Comm
             .client()
             .and_then(|client| runtimes::run(c, &client, args.output)),
         Command::Validate { files, config } => validate::run(&files, config),
+        Command::Import(c) => return import::run(c),
         Command::Completions { shell } => {
             let mut cmd = cli();
             clap_complete::generate(shell, &mut cmd, "connect-agent", &mut std::io::stdout());

@@ -5,7 +5,7 @@ use super::error::CliError;
 use super::output::{self, Format, cell};
 
 pub(super) fn run(client: &Client, format: Format) -> Result<(), CliError> {
-    let stats = client.get("/stats")?;
+    let stats = client.get("/system/stats")?;
     let connectors = client.get("/connectors")?;
     let all = serde_json::json!({ "stats": stats, "connectors": connectors });
     if output::structured(format, &all).is_some() {

@@ -3,6 +3,7 @@
 //! versions, installing and metrics are the child modules' parts of the same handle.
 
 mod error;
+mod iggy_ids;
 mod install;
 mod metrics;
 mod reload;
