@@ -53,7 +53,7 @@ pub(crate) fn runtime_errors(config: &ConnectorConfig, runtimes: &RuntimeRegistr
             }
         }
     }
-    if let Err(e) = check_argument_size(decode::to_base64(config).len()) {
+    if let Err(e) = check_argument_size(decode::to_runtime_argument(config).len()) {
         errors.push("", e.to_string());
     }
     errors

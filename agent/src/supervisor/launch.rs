@@ -5,7 +5,7 @@ use super::child::LaunchSpec;
 use crate::document_check::runtime_errors;
 use crate::runtimes::RuntimeRegistry;
 use connect_model::ConnectorConfig;
-use connect_model::document::decode::to_base64;
+use connect_model::document::decode::to_runtime_argument;
 
 pub(crate) fn prepare(
     config: &ConnectorConfig,
@@ -24,7 +24,7 @@ pub(crate) fn prepare(
             list.join("; ")
         ));
     }
-    let encoded = to_base64(config);
+    let encoded = to_runtime_argument(config);
     Ok(LaunchSpec {
         binary: entry.binary.clone(),
         encoded: encoded.into(),

@@ -107,7 +107,23 @@ pub fn collect(value: Value) -> Result<ConnectorConfig, (FieldErrors, Option<Con
     }
 }
 
-/// Encodes a config the way the agent passes it to a runtime: base64 of compact JSON.
+/// Top-level keys only the agent acts on; they never reach a runtime, so adding one is not a
+/// change of the runtime contract.
+pub const AGENT_ONLY_KEYS: &[&str] = &["enabled", "restart", "env"];
+
+/// The runtime's argument: base64 of the compact JSON document without [`AGENT_ONLY_KEYS`].
+pub fn to_runtime_argument(config: &ConnectorConfig) -> String {
+    let mut value = serde_json::to_value(config).expect("a connector config always serializes");
+    if let Some(doc) = value.as_object_mut() {
+        for key in AGENT_ONLY_KEYS {
+            doc.remove(*key);
+        }
+    }
+    base64::engine::general_purpose::STANDARD.encode(value.to_string())
+}
+
+/// Encodes a whole config as base64 of compact JSON (a hand run; the agent uses
+/// [`to_runtime_argument`]).
 pub fn to_base64(config: &ConnectorConfig) -> String {
     let json = serde_json::to_vec(config).expect("a connector config always serializes");
     base64::engine::general_purpose::STANDARD.encode(json)
