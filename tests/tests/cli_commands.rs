@@ -449,3 +449,29 @@ fn relative_paths_in_the_config_do_not_depend_on_the_current_directory() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_health_check_needs_no_api_key() {
+    let mut agent = TestAgent::with_api("api_key = \"s3cret\"");
+    agent.start();
+    // No key given: `status` is refused, `health` (the image's HEALTHCHECK) still answers.
+    let status = Command::new(connect_tests::workspace_bin("connect-agent"))
+        .args(["status", "--url", &agent.url])
+        .env_remove("CONNECT_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(4), "{status:?}");
+    let health = Command::new(connect_tests::workspace_bin("connect-agent"))
+        .args(["health", "--url", &agent.url])
+        .env_remove("CONNECT_API_KEY")
+        .output()
+        .unwrap();
+    assert!(health.status.success(), "{health:?}");
+    assert_eq!(String::from_utf8_lossy(&health.stdout).trim(), "healthy");
+    agent.stop();
+    let down = Command::new(connect_tests::workspace_bin("connect-agent"))
+        .args(["health", "--url", &agent.url])
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(3), "{down:?}");
+}
