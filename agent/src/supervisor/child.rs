@@ -114,7 +114,12 @@ impl ChildEnv {
             iggy: iggy_vars,
             common,
             state_root: absolute(&config.state.path.join("connectors")),
-            work_dir: absolute(&config.base_dir),
+            // A config built in code has no base directory yet: the agent's own directory.
+            work_dir: absolute(if config.base_dir.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                &config.base_dir
+            }),
             otel_service_prefix: telemetry.then(|| config.telemetry.service_name.clone()),
         }
     }
