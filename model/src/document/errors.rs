@@ -158,7 +158,9 @@ mod tests {
             ["errors.dead_letter"]
         );
         assert_eq!(
-            paths("errors: { tolerance: all, dead_letter: { producer: { stream: '', topic: t } } }\n"),
+            paths(
+                "errors: { tolerance: all, dead_letter: { producer: { stream: '', topic: t } } }\n"
+            ),
             ["errors.dead_letter.producer.stream"]
         );
         assert_eq!(paths("errors: { tolerance: some }\n"), ["errors.tolerance"]);

@@ -134,7 +134,10 @@ mod tests {
         let e = check_syntax("{a: 1").unwrap_err();
         assert!(e.contains("line 1") && e.contains("`{`"), "{e}");
         let e = check_syntax(".a +").unwrap_err();
-        assert!(e.contains("column 5") && e.contains("the end of the program"), "{e}");
+        assert!(
+            e.contains("column 5") && e.contains("the end of the program"),
+            "{e}"
+        );
         assert!(check_syntax("\"\\q\"").is_err());
         assert!(check_syntax("import \"x\" as x; .").is_err());
     }

@@ -1,10 +1,11 @@
 //! The transform chain: `steps.transformer` compiled once and applied to every batch between the
 //! input and the output of a pipeline.
 //!
-//! JSON transforms work on payloads that are JSON objects; any other payload (text, binary,
-//! JSON arrays or scalars) passes them unchanged. A message is parsed once per chain and
-//! serialized once, only when a transform other than `filter` ran on it. Keys of a rewritten
-//! object come out sorted.
+//! The declarative transforms work on payloads that are JSON objects; any other payload (text,
+//! binary, JSON arrays or scalars) passes them unchanged. `jq` works on any JSON payload and may
+//! drop, replace or split a message. A message is parsed once per chain and serialized once,
+//! only when a transform other than `filter` ran on it. Keys of an object rewritten by the
+//! declarative transforms come out sorted.
 
 mod add_fields;
 mod assignment;
@@ -14,17 +15,21 @@ mod delete_fields;
 mod error;
 mod filter;
 mod filter_fields;
+mod jq;
 mod path;
 mod rename_fields;
 mod update_fields;
+mod value;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
 pub use error::TransformError;
+use value::Doc;
 
 use crate::component::Message;
 use crate::document::TransformStep;
+use crate::document::jq::OnNonJson;
 use crate::runtime::Metrics;
 use crate::validation::FieldErrors;
 
@@ -43,11 +48,14 @@ enum Transform {
     UpdateFields(update_fields::UpdateFields),
     FilterFields(filter_fields::FilterFields),
     RenameFields(rename_fields::RenameFields),
+    Jq(jq::Jq),
 }
 
 impl Transform {
+    /// Applies a declarative transform (not `jq`) to an object.
     fn apply(&self, object: &mut Map<String, Value>) -> Result<Verdict, TransformError> {
         match self {
+            Self::Jq(_) => {}
             Self::Filter(t) => return Ok(t.apply(object)),
             Self::AddFields(t) => t.apply(object)?,
             Self::DeleteFields(t) => t.apply(object),
@@ -64,10 +72,21 @@ impl Transform {
 pub enum Outcome {
     /// Passed on (possibly rewritten).
     Keep,
-    /// Dropped by a `filter`.
+    /// Split by `jq` into several messages with these payloads (same key and headers), in order;
+    /// the message itself is unchanged.
+    Split(Vec<Bytes>),
+    /// Dropped by a `filter`, or `jq` produced no output.
     Filtered,
-    /// A transform failed; the message is dropped and counted failed.
+    /// A transform failed on the message's content; the message is unchanged and goes to the
+    /// connector's error policy.
     Failed(TransformError),
+}
+
+/// A message a transform failed on, as it entered the chain.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub message: Message,
+    pub error: TransformError,
 }
 
 /// The ordered transforms of one connector.
@@ -76,6 +95,8 @@ pub struct Chain {
     transforms: Vec<Transform>,
     /// Whether any transform rewrites messages (only filters: no re-serialization).
     rewrites: bool,
+    /// Whether a `jq` step runs (it reads any JSON, not only objects).
+    has_jq: bool,
 }
 
 impl Chain {
@@ -85,9 +106,9 @@ impl Chain {
         let transforms: Vec<Transform> = steps
             .iter()
             .enumerate()
-            .map(|(i, step)| {
+            .filter_map(|(i, step)| {
                 let path = format!("steps.transformer[{i}].{}", step.type_name());
-                match step {
+                let transform = match step {
                     TransformStep::Filter(c) => {
                         Transform::Filter(filter::Filter::new(c, &path, &mut errors))
                     }
@@ -106,15 +127,22 @@ impl Chain {
                     TransformStep::RenameFields(c) => {
                         Transform::RenameFields(rename_fields::RenameFields::new(c))
                     }
-                }
+                    // A program that does not compile is reported in `errors`: no chain is built.
+                    TransformStep::Jq(c) => {
+                        return jq::Jq::new(c, &path, &mut errors).map(Transform::Jq);
+                    }
+                };
+                Some(transform)
             })
             .collect();
         let rewrites = transforms
             .iter()
             .any(|t| !matches!(t, Transform::Filter(_)));
+        let has_jq = transforms.iter().any(|t| matches!(t, Transform::Jq(_)));
         errors.into_result(Self {
             transforms,
             rewrites,
+            has_jq,
         })
     }
 
@@ -125,57 +153,119 @@ impl Chain {
     /// Runs the chain over a batch: drops filtered and failed messages, counts them in
     /// `metrics` and logs the first failure of the batch.
     pub fn apply(&self, messages: &mut Vec<Message>, metrics: &Metrics) {
-        if self.is_empty() {
-            return;
+        let failures = self.apply_collect(messages, metrics);
+        if let Some(first) = failures.first() {
+            metrics.record_failed(failures.len() as u64);
+            metrics.record_error(&first.error);
+            tracing::warn!(failed = failures.len(), error = %first.error, "transform failed; the message was dropped (counted in messages_failed)");
         }
-        let (mut filtered, mut failed) = (0u64, 0u64);
-        let mut first_error = None;
-        messages.retain_mut(|m| match self.apply_one(m) {
-            Outcome::Keep => true,
-            Outcome::Filtered => {
-                filtered += 1;
-                false
+    }
+
+    /// Runs the chain over a batch: filtered messages are dropped and counted, split ones
+    /// replaced in place by their parts; the messages a transform failed on are taken out of the
+    /// batch and returned unchanged, in order, for the error policy.
+    pub fn apply_collect(&self, messages: &mut Vec<Message>, metrics: &Metrics) -> Vec<Failure> {
+        let mut failures = Vec::new();
+        if self.is_empty() {
+            return failures;
+        }
+        let mut filtered = 0u64;
+        let input = std::mem::take(messages);
+        messages.reserve(input.len());
+        for mut m in input {
+            match self.apply_one(&mut m) {
+                Outcome::Keep => messages.push(m),
+                Outcome::Split(payloads) => {
+                    for payload in payloads {
+                        let mut part = m.clone();
+                        part.payload = payload;
+                        messages.push(part);
+                    }
+                }
+                Outcome::Filtered => filtered += 1,
+                Outcome::Failed(error) => failures.push(Failure { message: m, error }),
             }
-            Outcome::Failed(e) => {
-                failed += 1;
-                first_error.get_or_insert(e);
-                false
-            }
-        });
+        }
         if filtered > 0 {
             metrics.record_filtered(filtered);
         }
-        if let Some(e) = first_error {
-            metrics.record_failed(failed);
-            metrics.record_error(&e);
-            tracing::warn!(failed, error = %e, "transform failed; the message was dropped (counted in messages_failed)");
-        }
+        failures
     }
 
     /// Runs the chain over one message, rewriting its payload when a transform changed it.
     pub fn apply_one(&self, message: &mut Message) -> Outcome {
-        if self.is_empty() || !looks_like_object(&message.payload) {
+        if self.is_empty() || (!self.has_jq && !looks_like_object(&message.payload)) {
             return Outcome::Keep;
         }
-        let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&message.payload)
-        else {
-            return Outcome::Keep;
+        let first = match &self.transforms[0] {
+            Transform::Jq(_) => jq::Jq::parse(&message.payload).map_or(Doc::Raw, Doc::Jaq),
+            _ => match serde_json::from_slice::<Value>(&message.payload) {
+                Ok(v @ Value::Object(_)) => Doc::Json(v),
+                Ok(v) if self.has_jq => Doc::Json(v),
+                Err(_) if self.has_jq => Doc::Raw,
+                _ => return Outcome::Keep,
+            },
         };
+        let mut docs = vec![first];
         for t in &self.transforms {
-            match t.apply(&mut object) {
-                Ok(Verdict::Keep) => {}
-                Ok(Verdict::Drop) => return Outcome::Filtered,
+            let mut next = Vec::with_capacity(docs.len());
+            for doc in docs {
+                if let Err(e) = step(t, doc, &mut next) {
+                    return Outcome::Failed(e);
+                }
+            }
+            if next.is_empty() {
+                return Outcome::Filtered;
+            }
+            docs = next;
+        }
+        if docs.len() == 1 && (!self.rewrites || matches!(docs[0], Doc::Raw)) {
+            return Outcome::Keep;
+        }
+        let mut payloads = Vec::with_capacity(docs.len());
+        for doc in docs {
+            match doc.into_payload(&message.payload) {
+                Ok(p) => payloads.push(p),
                 Err(e) => return Outcome::Failed(e),
             }
         }
-        if self.rewrites {
-            let mut out = Vec::with_capacity(message.payload.len() + 32);
-            let value = Value::Object(object);
-            serde_json::to_writer(&mut out, &value).expect("a JSON value always serializes");
-            message.payload = Bytes::from(out);
+        if payloads.len() == 1 {
+            message.payload = payloads.pop().expect("one payload");
+            Outcome::Keep
+        } else {
+            Outcome::Split(payloads)
         }
-        Outcome::Keep
     }
+}
+
+/// Runs one transform on one document, pushing what goes on.
+fn step(t: &Transform, doc: Doc, next: &mut Vec<Doc>) -> Result<(), TransformError> {
+    if let Transform::Jq(j) = t {
+        match doc.into_jaq() {
+            Doc::Jaq(v) => {
+                let mut outputs = Vec::new();
+                j.run(v, &mut outputs)?;
+                next.extend(outputs.into_iter().map(Doc::Jaq));
+            }
+            raw => match j.on_non_json {
+                OnNonJson::Pass => next.push(raw),
+                OnNonJson::Error => return Err(TransformError::NotJson),
+            },
+        }
+        return Ok(());
+    }
+    let doc = match doc {
+        Doc::Jaq(v) if matches!(v, jaq_json::Val::Obj(_)) => Doc::Jaq(v).into_json()?,
+        other => other,
+    };
+    match doc {
+        Doc::Json(Value::Object(mut object)) => match t.apply(&mut object)? {
+            Verdict::Keep => next.push(Doc::Json(Value::Object(object))),
+            Verdict::Drop => {}
+        },
+        other => next.push(other),
+    }
+    Ok(())
 }
 
 /// Cheap pre-check so text and binary payloads skip the JSON parser.
@@ -183,5 +273,7 @@ fn looks_like_object(payload: &[u8]) -> bool {
     payload.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
+#[cfg(test)]
+mod jq_tests;
 #[cfg(test)]
 mod tests;
