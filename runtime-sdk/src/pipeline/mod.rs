@@ -18,6 +18,8 @@ pub use registry::Components;
 pub use retry::{DEFAULT_ATTEMPTS, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, RetryPolicy};
 
 #[cfg(test)]
+mod dead_letter_iggy_tests;
+#[cfg(test)]
 mod dead_letter_tests;
 #[cfg(test)]
 mod tests;
