@@ -291,7 +291,7 @@ fn describe(message: &Message, index: usize) -> String {
                 "the message at partition {partition} offset {offset}{key}, payload {preview:?}"
             )
         }
-        Origin::Source => format!("message {index} of the write{key}, payload {preview:?}"),
+        Origin::Source => format!("message {index} of the batch{key}, payload {preview:?}"),
     }
 }
 

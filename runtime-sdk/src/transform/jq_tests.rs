@@ -181,3 +181,26 @@ fn jq_works_in_any_position_with_the_declarative_transforms() {
         ]
     );
 }
+
+#[test]
+fn a_large_batch_runs_on_every_core_and_keeps_its_order() {
+    let c =
+        jq("if .n % 7 == 0 then empty elif .n % 11 == 0 then error(\"x\") else (., {n: -.n}) end");
+    let payloads: Vec<String> = (0..5_000).map(|n| format!("{{\"n\":{n}}}")).collect();
+    let refs: Vec<&str> = payloads.iter().map(String::as_str).collect();
+    let (out, failures) = run(&c, &refs);
+    let expected: Vec<String> = (0..5_000)
+        .filter(|n| n % 7 != 0 && n % 11 != 0)
+        .flat_map(|n| [format!("{{\"n\":{n}}}"), format!("{{\"n\":{}}}", -n)])
+        .collect();
+    assert_eq!(out, expected);
+    let failed: Vec<String> = failures
+        .iter()
+        .map(|f| String::from_utf8(f.message.payload.to_vec()).unwrap())
+        .collect();
+    let expected: Vec<String> = (0..5_000)
+        .filter(|n| n % 7 != 0 && n % 11 == 0)
+        .map(|n| format!("{{\"n\":{n}}}"))
+        .collect();
+    assert_eq!(failed, expected);
+}

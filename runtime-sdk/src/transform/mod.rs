@@ -165,61 +165,110 @@ impl Chain {
     /// replaced in place by their parts; the messages a transform failed on are taken out of the
     /// batch and returned unchanged, in order, for the error policy.
     pub fn apply_collect(&self, messages: &mut Vec<Message>, metrics: &Metrics) -> Vec<Failure> {
-        let mut failures = Vec::new();
         if self.is_empty() {
-            return failures;
+            return Vec::new();
         }
-        let mut filtered = 0u64;
         let input = std::mem::take(messages);
-        messages.reserve(input.len());
-        for mut m in input {
-            match self.apply_one(&mut m) {
-                Outcome::Keep => messages.push(m),
-                Outcome::Split(payloads) => {
-                    for payload in payloads {
-                        let mut part = m.clone();
-                        part.payload = payload;
-                        messages.push(part);
-                    }
-                }
-                Outcome::Filtered => filtered += 1,
-                Outcome::Failed(error) => failures.push(Failure { message: m, error }),
-            }
-        }
+        let threads = parallelism();
+        let (failures, filtered) = if self.has_jq && threads > 1 && input.len() >= PARALLEL_MIN {
+            self.apply_parallel(input, threads, messages)
+        } else {
+            messages.reserve(input.len());
+            self.apply_serial(input, messages)
+        };
         if filtered > 0 {
             metrics.record_filtered(filtered);
         }
         failures
     }
 
+    /// The chain over `input`, in order, into `out`; the failures and the filtered count.
+    fn apply_serial(&self, input: Vec<Message>, out: &mut Vec<Message>) -> (Vec<Failure>, u64) {
+        let (mut failures, mut filtered) = (Vec::new(), 0u64);
+        for mut m in input {
+            match self.apply_one(&mut m) {
+                Outcome::Keep => out.push(m),
+                Outcome::Split(payloads) => {
+                    for payload in payloads {
+                        let mut part = m.clone();
+                        part.payload = payload;
+                        out.push(part);
+                    }
+                }
+                Outcome::Filtered => filtered += 1,
+                Outcome::Failed(error) => failures.push(Failure { message: m, error }),
+            }
+        }
+        (failures, filtered)
+    }
+
+    /// `jq` is an interpreter and costs microseconds per message: a large batch is cut into one
+    /// contiguous part per core, run on scoped threads (this one included), and put back
+    /// together in order, so the output is the same as [`Chain::apply_serial`]'s.
+    fn apply_parallel(
+        &self,
+        mut input: Vec<Message>,
+        threads: usize,
+        out: &mut Vec<Message>,
+    ) -> (Vec<Failure>, u64) {
+        let per = input.len().div_ceil(threads);
+        let mut parts = Vec::with_capacity(threads);
+        while input.len() > per {
+            let rest = input.split_off(per);
+            parts.push(input);
+            input = rest;
+        }
+        parts.push(input);
+        let mut parts = parts.into_iter();
+        let first = parts.next().unwrap_or_default();
+        let (head, tail) = std::thread::scope(|scope| {
+            let spawned: Vec<_> = parts
+                .map(|part| {
+                    scope.spawn(move || {
+                        let mut out = Vec::with_capacity(part.len());
+                        let (failures, filtered) = self.apply_serial(part, &mut out);
+                        (out, failures, filtered)
+                    })
+                })
+                .collect();
+            let mut head = Vec::with_capacity(first.len());
+            let (failures, filtered) = self.apply_serial(first, &mut head);
+            let tail: Vec<_> = spawned
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect();
+            ((head, failures, filtered), tail)
+        });
+        let (head, mut failures, mut filtered) = head;
+        *out = head;
+        for (messages, f, n) in tail {
+            out.extend(messages);
+            failures.extend(f);
+            filtered += n;
+        }
+        (failures, filtered)
+    }
+
     /// Runs the chain over one message, rewriting its payload when a transform changed it.
     pub fn apply_one(&self, message: &mut Message) -> Outcome {
-        if self.is_empty() || (!self.has_jq && !looks_like_object(&message.payload)) {
+        if self.is_empty() {
             return Outcome::Keep;
+        }
+        if !self.has_jq {
+            return self.apply_declarative(message);
         }
         let first = match &self.transforms[0] {
             Transform::Jq(_) => jq::Jq::parse(&message.payload).map_or(Doc::Raw, Doc::Jaq),
-            _ => match serde_json::from_slice::<Value>(&message.payload) {
-                Ok(v @ Value::Object(_)) => Doc::Json(v),
-                Ok(v) if self.has_jq => Doc::Json(v),
-                Err(_) if self.has_jq => Doc::Raw,
-                _ => return Outcome::Keep,
-            },
+            _ => serde_json::from_slice::<Value>(&message.payload).map_or(Doc::Raw, Doc::Json),
         };
-        let mut docs = vec![first];
-        for t in &self.transforms {
-            let mut next = Vec::with_capacity(docs.len());
-            for doc in docs {
-                if let Err(e) = step(t, doc, &mut next) {
-                    return Outcome::Failed(e);
-                }
-            }
-            if next.is_empty() {
-                return Outcome::Filtered;
-            }
-            docs = next;
+        let mut docs = Vec::with_capacity(1);
+        if let Err(e) = self.run_from(0, first, &mut docs) {
+            return Outcome::Failed(e);
         }
-        if docs.len() == 1 && (!self.rewrites || matches!(docs[0], Doc::Raw)) {
+        if docs.is_empty() {
+            return Outcome::Filtered;
+        }
+        if docs.len() == 1 && matches!(docs[0], Doc::Raw) {
             return Outcome::Keep;
         }
         let mut payloads = Vec::with_capacity(docs.len());
@@ -235,6 +284,57 @@ impl Chain {
         } else {
             Outcome::Split(payloads)
         }
+    }
+
+    /// A chain without `jq`: only JSON objects are touched, in place, serialized once.
+    fn apply_declarative(&self, message: &mut Message) -> Outcome {
+        if !looks_like_object(&message.payload) {
+            return Outcome::Keep;
+        }
+        let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&message.payload)
+        else {
+            return Outcome::Keep;
+        };
+        for t in &self.transforms {
+            match t.apply(&mut object) {
+                Ok(Verdict::Keep) => {}
+                Ok(Verdict::Drop) => return Outcome::Filtered,
+                Err(e) => return Outcome::Failed(e),
+            }
+        }
+        if self.rewrites {
+            let mut out = Vec::with_capacity(message.payload.len() + 32);
+            let value = Value::Object(object);
+            serde_json::to_writer(&mut out, &value).expect("a JSON value always serializes");
+            message.payload = Bytes::from(out);
+        }
+        Outcome::Keep
+    }
+
+    /// Runs transforms `from..` on one document, pushing what comes out of the last one; a
+    /// `jq` step with several outputs runs the rest of the chain on each, in order.
+    fn run_from(
+        &self,
+        from: usize,
+        mut doc: Doc,
+        out: &mut Vec<Doc>,
+    ) -> Result<(), TransformError> {
+        for (i, t) in self.transforms.iter().enumerate().skip(from) {
+            let mut next = Vec::new();
+            step(t, doc, &mut next)?;
+            match next.len() {
+                0 => return Ok(()),
+                1 => doc = next.pop().expect("one document"),
+                _ => {
+                    for d in next {
+                        self.run_from(i + 1, d, out)?;
+                    }
+                    return Ok(());
+                }
+            }
+        }
+        out.push(doc);
+        Ok(())
     }
 }
 
@@ -266,6 +366,15 @@ fn step(t: &Transform, doc: Doc, next: &mut Vec<Doc>) -> Result<(), TransformErr
         other => next.push(other),
     }
     Ok(())
+}
+
+/// Batches at least this large run a chain with `jq` on every core.
+const PARALLEL_MIN: usize = 256;
+
+/// The cores this process may use (read once).
+fn parallelism() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
 }
 
 /// Cheap pre-check so text and binary payloads skip the JSON parser.
