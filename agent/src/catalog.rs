@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use connect_model::ConnectorConfig;
-use connect_model::document::{decode, duration};
+use connect_model::document::duration;
 use serde_json::Value;
+
+use crate::document_check::DocumentCheck;
 
 /// One file of the config dir and what came of it.
 #[derive(Debug, Clone)]
@@ -26,7 +28,8 @@ pub struct RestartDefaults {
 }
 
 /// Reads every connector file; a missing directory is simply empty.
-pub fn load_dir(dir: &Path, defaults: RestartDefaults) -> Vec<CatalogEntry> {
+pub(crate) fn load_dir(dir: &Path, check: DocumentCheck<'_>) -> Vec<CatalogEntry> {
+    warn_about_iggy_files(dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -49,7 +52,7 @@ pub fn load_dir(dir: &Path, defaults: RestartDefaults) -> Vec<CatalogEntry> {
             .and_then(|s| s.to_str())
             .unwrap_or("unnamed")
             .to_string();
-        let mut entry = match load_file(&file, defaults) {
+        let mut entry = match load_file(&file, check) {
             Ok(config) => CatalogEntry {
                 file: file.clone(),
                 id: config.id.to_string(),
@@ -80,15 +83,47 @@ pub fn load_dir(dir: &Path, defaults: RestartDefaults) -> Vec<CatalogEntry> {
     out
 }
 
-fn load_file(file: &Path, defaults: RestartDefaults) -> Result<ConnectorConfig, String> {
+/// Iggy connectors runtime files (`*.toml` with `type = "sink"|"source"`) are not loaded;
+/// the agent says so once, naming them and `connect-agent import iggy`.
+fn warn_about_iggy_files(dir: &Path) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if WARNED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .ok()
+                .and_then(|t| t.parse::<toml::Table>().ok())
+                .is_some_and(|t| {
+                    matches!(
+                        t.get("type").and_then(toml::Value::as_str),
+                        Some("sink" | "source")
+                    )
+                })
+        })
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    if found.is_empty() {
+        return;
+    }
+    found.sort();
+    WARNED.store(true, std::sync::atomic::Ordering::Relaxed);
+    tracing::warn!(
+        "{} holds Iggy connectors runtime files that are not loaded: {}; convert them with `connect-agent import iggy {} --out DIR`",
+        dir.display(),
+        found.join(", "),
+        dir.display()
+    );
+}
+
+fn load_file(file: &Path, check: DocumentCheck<'_>) -> Result<ConnectorConfig, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read the file: {e}"))?;
-    let mut value: Value = if text.trim_start().starts_with('{') {
-        serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?
-    } else {
-        connect_model::yaml::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?
-    };
-    fill_restart_defaults(&mut value, defaults);
-    decode::from_value(value).map_err(|e| {
+    check.text(&text).map_err(|e| {
         e.field_errors()
             .iter()
             .map(ToString::to_string)
@@ -124,11 +159,37 @@ pub fn fill_restart_defaults(value: &mut Value, defaults: RestartDefaults) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::RuntimesSection;
+    use crate::runtimes::RuntimeRegistry;
 
     const DEFAULTS: RestartDefaults = RestartDefaults {
         initial_backoff: Duration::from_millis(200),
         max_backoff: Duration::from_secs(5),
     };
+
+    /// A registry holding runtime `rt` (source `gen`, sink `discard`) in a temp dir.
+    fn registry(dir: &Path) -> RuntimeRegistry {
+        let root = dir.join("rt");
+        std::fs::create_dir_all(root.join(".connect/sources")).unwrap();
+        std::fs::create_dir_all(root.join(".connect/sinks")).unwrap();
+        std::fs::write(root.join(".connect/runtime.yml"), "model_version: \"1\"\nname: rt\nlabel: Rt\nversion: 0.1.0\nauthor:\n  name: x\ndescription: d\nexecutable: rt\n").unwrap();
+        for (kind, name) in [("source", "gen"), ("sink", "discard")] {
+            std::fs::write(
+                root.join(format!(".connect/{kind}s/{name}.yml")),
+                format!("model_version: \"1\"\nname: {name}\nlabel: X\nkind: {kind}\nstatus: preview\ndescription: d\nfields: []\n"),
+            )
+            .unwrap();
+        }
+        let exe = root.join("rt");
+        std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        RuntimeRegistry::scan(&RuntimesSection {
+            paths: vec![root],
+            bin_dirs: Vec::new(),
+            inherit_env: Vec::new(),
+        })
+    }
 
     fn doc(id: &str) -> String {
         format!(
@@ -148,7 +209,14 @@ mod tests {
         std::fs::write(dir.path().join("c.json"), "{ not json").unwrap();
         std::fs::write(dir.path().join("d.yml"), doc("a")).unwrap();
         std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
-        let entries = load_dir(dir.path(), DEFAULTS);
+        let runtimes_dir = tempfile::tempdir().unwrap();
+        let runtimes = registry(runtimes_dir.path());
+        assert!(runtimes.problems.is_empty(), "{:?}", runtimes.problems);
+        let check = DocumentCheck {
+            defaults: DEFAULTS,
+            runtimes: &runtimes,
+        };
+        let entries = load_dir(dir.path(), check);
         assert_eq!(entries.len(), 4);
         let a = entries[0].result.as_ref().unwrap();
         assert_eq!(a.restart.initial_backoff, Duration::from_millis(200));

@@ -22,6 +22,9 @@ fn load_config(flag: Option<PathBuf>) -> anyhow::Result<(AgentConfig, config::Co
 pub fn run(flag: Option<PathBuf>) -> anyhow::Result<()> {
     let (config, source) = load_config(flag)?;
     init_tracing(&config.logs.level);
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     let names: Vec<String> = std::env::vars_os()
         .filter_map(|(k, _)| k.into_string().ok())
         .collect();

@@ -7,6 +7,7 @@ pub mod cli;
 mod clock;
 pub mod config;
 pub mod daemon;
+pub(crate) mod document_check;
 mod lock;
 pub mod logs;
 pub mod proc_stats;

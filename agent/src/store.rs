@@ -105,6 +105,10 @@ impl ConnectorRecord {
 pub struct StateDoc {
     pub format: u32,
     pub connectors: BTreeMap<String, ConnectorRecord>,
+    /// The stable number of each connector shown as `id` by the Iggy-compatible API; a number
+    /// is never given to another connector.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub numeric_ids: BTreeMap<String, u32>,
 }
 
 /// The document and where it lives.

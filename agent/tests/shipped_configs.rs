@@ -86,3 +86,71 @@ fn deploy_configs_load() {
     }
     assert_eq!(embedded, 2);
 }
+
+/// Every leaf key of the default config as its path (`http.cors.enabled`).
+fn leaf_paths(value: &serde_json::Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match value.as_object() {
+        Some(map) => {
+            for (k, v) in map {
+                prefix.push(k.clone());
+                leaf_paths(v, prefix, out);
+                prefix.pop();
+            }
+        }
+        None => out.push(prefix.clone()),
+    }
+}
+
+#[test]
+fn the_configuration_reference_lists_every_key_and_its_variable() {
+    let doc = std::fs::read_to_string(repo().join("docs/configuration.md")).unwrap();
+    let defaults = serde_json::to_value(connect_agent::config::AgentConfig::default()).unwrap();
+    let mut paths = Vec::new();
+    leaf_paths(&defaults, &mut Vec::new(), &mut paths);
+    assert!(paths.len() > 30, "{paths:?}");
+    let mut missing = Vec::new();
+    for path in paths {
+        let (key, section) = path.split_last().unwrap();
+        let heading = format!("[{}]`", section.join("."));
+        let row = format!("| `{key}` |");
+        let variable = format!("`CONNECT_{}`", path.join("_").to_ascii_uppercase());
+        // The row must sit under its section's heading, before the next heading.
+        let documented = doc.split("\n#").any(|part| {
+            part.lines().next().is_some_and(|h| h.contains(&heading))
+                && part.contains(&row)
+                && part.contains(&variable)
+        });
+        if !documented {
+            missing.push(path.join("."));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/configuration.md lacks these keys (a row with the key and its variable under the section's heading): {missing:?}"
+    );
+}
+
+#[test]
+fn the_image_runs_as_documented() {
+    let dockerfile = std::fs::read_to_string(repo().join("deploy/Dockerfile")).unwrap();
+    let ignore = std::fs::read_to_string(repo().join(".dockerignore")).unwrap();
+    assert!(ignore.lines().any(|l| l.trim() == "target/"), "{ignore}");
+    // The final stage has a working directory the non-root user owns, and the base directory
+    // of the config (the parent of .connect/) is that directory.
+    let last = dockerfile.rsplit("FROM ").next().unwrap();
+    assert!(last.contains("WORKDIR /var/lib/connect"), "{last}");
+    assert!(
+        last.contains("CONNECT_CONFIG_PATH=/var/lib/connect/.connect/agent.toml"),
+        "{last}"
+    );
+    assert!(last.contains("chown -R connect /var/lib/connect"), "{last}");
+    // The health check uses /health, which needs no API key.
+    assert!(
+        last.contains("HEALTHCHECK CMD [\"connect-agent\", \"health\""),
+        "{last}"
+    );
+    let manifest =
+        std::fs::read_to_string(repo().join("deploy/kubernetes/connect-agent.yaml")).unwrap();
+    assert!(manifest.contains("imagePullPolicy: IfNotPresent"));
+    assert!(manifest.contains("Service named `iggy`"));
+}

@@ -193,6 +193,17 @@ fn a_runtime_written_in_bash_runs_under_the_agent() {
         text.contains("shellrt: stopped"),
         "the script did not stop cleanly:\n{text}"
     );
+    // The script checks every variable strictly and the environment against the contract's list.
+    assert!(
+        text.contains("shellrt: environment as the contract says"),
+        "{text}"
+    );
+    // Runtimes run in the agent's base directory (here the config file's directory).
+    let base = agent.config.parent().unwrap().display().to_string();
+    assert!(
+        text.contains(&format!("shellrt: working directory {base}\n")),
+        "expected the working directory {base}:\n{text}"
+    );
 }
 
 #[test]

@@ -129,13 +129,32 @@ fn connector_commands_against_a_running_agent() {
     });
 
     let logs = ok(
-        &cli(&url, &["connector", "logs", "cli-one", "--tail", "2"]),
-        "logs",
+        &cli(
+            &url,
+            &["connector", "logs", "cli-one", "--stdout", "--tail", "2"],
+        ),
+        "logs --stdout",
     );
     assert!(
         logs.lines().count() <= 2 && logs.contains("starting"),
         "{logs}"
     );
+    // Both streams by default, each line marked with its stream.
+    let both = ok(
+        &cli(&url, &["connector", "logs", "cli-one", "--tail", "50"]),
+        "logs",
+    );
+    assert!(
+        both.lines()
+            .all(|l| l.starts_with("stdout ") || l.starts_with("stderr ")),
+        "{both}"
+    );
+    assert!(both.contains("starting"), "{both}");
+    let as_json = json(
+        &cli(&url, &["connector", "logs", "cli-one", "-o", "json"]),
+        "logs -o json",
+    );
+    assert!(as_json["lines"][0]["stream"].is_string(), "{as_json}");
 
     let status = ok(&cli(&url, &["status"]), "status");
     assert!(
@@ -287,6 +306,33 @@ fn validate_is_offline_and_reports_every_error() {
     assert!(err.contains("bad.yml: steps.sink.type"), "{err}");
     assert!(err.contains("broken.yml"), "{err}");
     assert!(err.contains("2 of 3 files are invalid"), "{err}");
+
+    // Six independent mistakes, six errors with their paths.
+    let six = dir.path().join("six.yml");
+    std::fs::write(
+        &six,
+        "id: Six
+runtime: testrt
+restrat: 1
+steps:
+  source: { type: behave, config: { mode: sideways } }
+  consumer: { stream: s, topic: t, consumer_group: g, start: beginning }
+  sink: { type: discard, linger: fast }
+",
+    )
+    .unwrap();
+    let out = run(&[&six]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    for path in [
+        "six.yml: id:",
+        "six.yml: restrat:",
+        "six.yml: steps.source.config.mode:",
+        "six.yml: steps.consumer.start:",
+        "six.yml: steps.sink.linger:",
+        "six.yml: steps: give exactly one of source or consumer",
+    ] {
+        assert!(err.contains(path), "`{path}` missing from:\n{err}");
+    }
 }
 
 #[test]
@@ -402,4 +448,30 @@ fn relative_paths_in_the_config_do_not_depend_on_the_current_directory() {
         "validate from / with the repository's config: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn the_health_check_needs_no_api_key() {
+    let mut agent = TestAgent::with_api("api_key = \"s3cret\"");
+    agent.start();
+    // No key given: `status` is refused, `health` (the image's HEALTHCHECK) still answers.
+    let status = Command::new(connect_tests::workspace_bin("connect-agent"))
+        .args(["status", "--url", &agent.url])
+        .env_remove("CONNECT_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(4), "{status:?}");
+    let health = Command::new(connect_tests::workspace_bin("connect-agent"))
+        .args(["health", "--url", &agent.url])
+        .env_remove("CONNECT_API_KEY")
+        .output()
+        .unwrap();
+    assert!(health.status.success(), "{health:?}");
+    assert_eq!(String::from_utf8_lossy(&health.stdout).trim(), "healthy");
+    agent.stop();
+    let down = Command::new(connect_tests::workspace_bin("connect-agent"))
+        .args(["health", "--url", &agent.url])
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(3), "{down:?}");
 }

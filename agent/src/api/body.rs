@@ -4,11 +4,12 @@
 use axum::body::Body;
 use axum::http::StatusCode;
 use connect_model::ConnectorConfig;
-use connect_model::document::decode;
+use connect_model::document::decode::{self, DecodeError};
 use serde_json::Value;
 
 use super::error::ApiError;
-use crate::catalog::{RestartDefaults, fill_restart_defaults};
+use crate::catalog::RestartDefaults;
+use crate::document_check::DocumentCheck;
 use crate::supervisor::Agent;
 
 /// Largest body accepted; a connector document is far smaller (the runtime argument limit is 128 KiB).
@@ -27,33 +28,28 @@ pub(crate) async fn text(body: Body) -> Result<String, ApiError> {
     })
 }
 
-/// Parses JSON (a body starting with `{`) or YAML into a value, as the config dir does.
+/// Parses JSON or YAML into a value, the way every other path does.
 pub(crate) fn value(text: &str) -> Result<Value, ApiError> {
-    let trimmed = text.trim_start();
-    if trimmed.is_empty() {
-        return Err(ApiError::bad_request(
-            "the body is empty; send a connector document (JSON or YAML)",
-        ));
-    }
-    if trimmed.starts_with('{') {
-        serde_json::from_str(text)
-            .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))
-    } else {
-        connect_model::yaml::from_str(text)
-            .map_err(|e| ApiError::bad_request(format!("the body is not valid YAML: {e}")))
-    }
+    decode::parse_text(text).map_err(|e| match e {
+        DecodeError::Empty => {
+            ApiError::bad_request("the body is empty; send a connector document (JSON or YAML)")
+        }
+        other => ApiError::bad_request(format!("the body: {other}")),
+    })
 }
 
-/// A connector document, decoded and validated on its own (not yet against a runtime).
+/// A connector document, checked the way every path checks it: every problem of the
+/// document and of its components against its runtime, at once.
 pub(crate) fn connector(agent: &Agent, text: &str) -> Result<ConnectorConfig, ApiError> {
-    let mut v = value(text)?;
+    let v = value(text)?;
     let s = &agent.config().supervisor;
-    fill_restart_defaults(
-        &mut v,
-        RestartDefaults {
+    let runtimes = agent.runtimes();
+    let check = DocumentCheck {
+        defaults: RestartDefaults {
             initial_backoff: s.initial_backoff,
             max_backoff: s.max_backoff,
         },
-    );
-    decode::from_value(v).map_err(|e| ApiError::invalid_config(&e.field_errors()))
+        runtimes: &runtimes,
+    };
+    check.value(v).map_err(|e| ApiError::invalid_config(&e))
 }

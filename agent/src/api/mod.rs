@@ -7,7 +7,7 @@ mod configs;
 mod connectors;
 mod cors;
 mod error;
-mod iggy_compat;
+pub(crate) mod iggy;
 mod logs;
 mod openapi;
 mod prometheus;

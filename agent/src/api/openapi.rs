@@ -29,6 +29,13 @@ pub(crate) const ROUTES: &[(&str, &str, &str, &str, Body)] = &[
     (
         "get",
         "/stats",
+        "iggy",
+        "Iggy-compatible runtime stats: process, CPU, memory, per-connector counters",
+        Body::None,
+    ),
+    (
+        "get",
+        "/system/stats",
         "agent",
         "Agent pid, version, uptime, CPU, memory and connector counts by state",
         Body::None,
@@ -213,7 +220,7 @@ pub(crate) const ROUTES: &[(&str, &str, &str, &str, Body)] = &[
         "post",
         "/sinks/{key}/configs",
         "iggy",
-        "Iggy-compatible: add a config version",
+        "Iggy-compatible: add a config version from an Iggy connector config (translated)",
         Body::Connector,
     ),
     (
@@ -241,7 +248,7 @@ pub(crate) const ROUTES: &[(&str, &str, &str, &str, Body)] = &[
         "get",
         "/sinks/{key}/configs/plugin",
         "iggy",
-        "Iggy-compatible: component config; format=json|yaml|toml|text",
+        "Iggy-compatible: the component config alone; format=json|yaml|toml|text",
         Body::None,
     ),
     (
@@ -249,6 +256,13 @@ pub(crate) const ROUTES: &[(&str, &str, &str, &str, Body)] = &[
         "/sinks/{key}/transforms",
         "iggy",
         "Iggy-compatible: transforms",
+        Body::None,
+    ),
+    (
+        "post",
+        "/sinks/{key}/restart",
+        "iggy",
+        "Iggy-compatible: restart; 204 once the new process is up",
         Body::None,
     ),
     (
@@ -276,7 +290,7 @@ pub(crate) const ROUTES: &[(&str, &str, &str, &str, Body)] = &[
         "post",
         "/sources/{key}/configs",
         "iggy",
-        "Iggy-compatible: add a config version",
+        "Iggy-compatible: add a config version from an Iggy connector config (translated)",
         Body::Connector,
     ),
     (
@@ -304,7 +318,7 @@ pub(crate) const ROUTES: &[(&str, &str, &str, &str, Body)] = &[
         "get",
         "/sources/{key}/configs/plugin",
         "iggy",
-        "Iggy-compatible: component config; format=json|yaml|toml|text",
+        "Iggy-compatible: the component config alone; format=json|yaml|toml|text",
         Body::None,
     ),
     (
@@ -312,6 +326,13 @@ pub(crate) const ROUTES: &[(&str, &str, &str, &str, Body)] = &[
         "/sources/{key}/transforms",
         "iggy",
         "Iggy-compatible: transforms",
+        Body::None,
+    ),
+    (
+        "post",
+        "/sources/{key}/restart",
+        "iggy",
+        "Iggy-compatible: restart; 204 once the new process is up",
         Body::None,
     ),
 ];

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::supervisor::Agent;
+use crate::supervisor::{Agent, Health};
 
 const STATES: [&str; 7] = [
     "starting",
@@ -87,11 +87,16 @@ fn render(agent: &Agent) -> String {
             totals.by_state.get(state).copied().unwrap_or(0)
         );
     }
-    let per: [(&str, &str, &str); 12] = [
+    let per: [(&str, &str, &str); 13] = [
         (
             "connect_connector_up",
             "gauge",
             "1 when the connector's runtime is running.",
+        ),
+        (
+            "connect_connector_healthy",
+            "gauge",
+            "1 when the connector does its work (health ok), 0 when degraded; absent when unknown.",
         ),
         (
             "connect_connector_restarts_total",
@@ -156,6 +161,11 @@ fn render(agent: &Agent) -> String {
             let c = &m.counters;
             let value = match name {
                 "connect_connector_up" => f64::from(u8::from(m.state.name() == "running")),
+                "connect_connector_healthy" => match m.health {
+                    Health::Ok => 1.0,
+                    Health::Degraded => 0.0,
+                    Health::Unknown => continue,
+                },
                 "connect_connector_restarts_total" => f64::from(m.restarts),
                 "connect_connector_messages_in_total" => c.messages_in as f64,
                 "connect_connector_messages_out_total" => c.messages_out as f64,

@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use super::error::ApiError;
-use super::iggy_compat::{self, Kind};
+use super::iggy::{self, IggyKind};
 use super::{auth, configs, connectors, cors, logs, openapi, prometheus, runtimes, system};
 use crate::config::HttpSection;
 use crate::supervisor::Agent;
@@ -22,7 +22,8 @@ pub fn router(agent: Agent, http: &HttpSection) -> Result<Router, cors::CorsErro
         .route("/", get(system::welcome))
         .route("/health", get(system::health))
         .route("/ready", get(system::ready))
-        .route("/stats", get(system::stats))
+        .route("/stats", get(iggy::stats))
+        .route("/system/stats", get(system::stats))
         .route("/metrics", get(prometheus::metrics))
         .route("/reload", post(system::reload))
         .route("/openapi.json", get(openapi::serve))
@@ -98,8 +99,8 @@ pub fn router(agent: Agent, http: &HttpSection) -> Result<Router, cors::CorsErro
             get(runtimes::source),
         )
         .route("/runtimes/{name}/sinks/{component}", get(runtimes::sink))
-        .nest("/sinks", iggy_compat::routes(Kind::Sink))
-        .nest("/sources", iggy_compat::routes(Kind::Source))
+        .nest("/sinks", iggy::routes(IggyKind::Sink))
+        .nest("/sources", iggy::routes(IggyKind::Source))
         .fallback(|| async {
             ApiError::not_found("no such endpoint; the endpoints are listed at /openapi.json")
         })

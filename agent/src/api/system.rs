@@ -1,4 +1,5 @@
-//! Agent-wide endpoints: welcome, liveness, readiness, stats and reload.
+//! Agent-wide endpoints: welcome, liveness, readiness, connect's own statistics
+//! (`/system/stats`) and reload.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,7 +12,11 @@ use crate::supervisor::Agent;
 
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-pub(crate) async fn welcome() -> Response {
+/// connect's JSON, or the Iggy runtime's text with `[http] iggy_compat_root = true`.
+pub(crate) async fn welcome(State(agent): State<Agent>) -> Response {
+    if agent.config().http.iggy_compat_root {
+        return "Connector Runtime API".into_response();
+    }
     Json(json!({ "name": "connect-agent", "version": VERSION, "message": "connect agent API; the endpoints are described at /openapi.json" })).into_response()
 }
 

@@ -43,14 +43,18 @@ pub enum ConnectorCmd {
     Stop { id: String },
     /// Restart a connector.
     Restart { id: String },
-    /// Print the last lines of a connector's output; -f follows new lines until Ctrl-C.
+    /// Print the last lines of a connector's output, both streams in capture order, each
+    /// marked with its stream; -f follows new lines until Ctrl-C.
     Logs {
         id: String,
         #[arg(long, short = 'f')]
         follow: bool,
         #[arg(long, default_value_t = 100)]
         tail: usize,
-        /// Read stderr instead of stdout.
+        /// Only stdout (lines printed unmarked).
+        #[arg(long, conflicts_with = "stderr")]
+        stdout: bool,
+        /// Only stderr (lines printed unmarked).
         #[arg(long)]
         stderr: bool,
     },
@@ -122,8 +126,16 @@ pub(super) fn run(cmd: ConnectorCmd, client: &Client, format: Format) -> Result<
             id,
             follow,
             tail,
+            stdout,
             stderr,
-        } => logs(client, format, &id, follow, tail, stderr),
+        } => {
+            let stream = match (stdout, stderr) {
+                (true, _) => "stdout",
+                (_, true) => "stderr",
+                _ => "both",
+            };
+            logs(client, format, &id, follow, tail, stream)
+        }
         ConnectorCmd::Configs { id, action } => {
             configs(client, format, &id, action.unwrap_or(ConfigsCmd::List))
         }
@@ -156,20 +168,30 @@ fn print_list(list: &Value, format: Format) {
                 cell(&c["id"]),
                 cell(&c["runtime"]),
                 cell(&c["state"]),
+                cell(&c["health"]),
                 cell(&c["desired"]),
                 cell(&c["version"]),
                 cell(&c["restarts"]),
                 cell(&c["pid"]),
-                c["error"].as_str().unwrap_or("").to_string(),
+                shown_error(c),
             ]
         })
         .collect();
     output::table(
         &[
-            "ID", "RUNTIME", "STATE", "DESIRED", "VERSION", "RESTARTS", "PID", "ERROR",
+            "ID", "RUNTIME", "STATE", "HEALTH", "DESIRED", "VERSION", "RESTARTS", "PID", "ERROR",
         ],
         &rows,
     );
+}
+
+/// The ERROR column: the current problem (`last_error`), else why the last run ended.
+pub(crate) fn shown_error(c: &Value) -> String {
+    c["last_error"]
+        .as_str()
+        .or(c["error"].as_str())
+        .unwrap_or("")
+        .to_string()
 }
 
 fn print_one(c: &Value) {
@@ -181,6 +203,7 @@ fn print_one(c: &Value) {
         "direction",
         "file",
         "state",
+        "health",
         "desired",
         "version",
         "versions",
@@ -188,6 +211,7 @@ fn print_one(c: &Value) {
         "restarts",
         "exit_code",
         "signal",
+        "last_error",
         "error",
     ] {
         if !c[key].is_null() {
@@ -258,15 +282,23 @@ fn logs(
     id: &str,
     follow: bool,
     tail: usize,
-    stderr: bool,
+    stream: &str,
 ) -> Result<(), CliError> {
-    let stream = if stderr { "stderr" } else { "stdout" };
     let path = format!("/connectors/{id}/logs?tail={tail}&stream={stream}");
+    // One stream prints plain lines (ready for grep); both mark each line with its stream.
+    let marked = stream == "both";
+    let print = |stream: &str, line: &str| {
+        if marked {
+            println!("{stream:<6} {line}");
+        } else {
+            println!("{line}");
+        }
+    };
     if !follow {
         let r = client.get(&path)?;
         if output::structured(format, &r).is_none() {
             for l in r["lines"].as_array().into_iter().flatten() {
-                println!("{}", cell(l));
+                print(l["stream"].as_str().unwrap_or(""), &cell(&l["line"]));
             }
         }
         return Ok(());
@@ -278,16 +310,25 @@ fn logs(
             .timeout(std::time::Duration::from_secs(365 * 24 * 3600)),
     )?;
     let reader = std::io::BufReader::new(response);
+    let mut event = String::new();
     let mut data: Vec<String> = Vec::new();
     for line in reader.lines() {
         let line = line.map_err(|e| CliError::Unreachable {
             url: path.clone(),
             reason: format!("the log stream broke: {e}"),
         })?;
-        if let Some(d) = line.strip_prefix("data:") {
+        if let Some(e) = line.strip_prefix("event:") {
+            event = e.trim().to_string();
+        } else if let Some(d) = line.strip_prefix("data:") {
             data.push(d.strip_prefix(' ').unwrap_or(d).to_string());
         } else if line.is_empty() && !data.is_empty() {
-            println!("{}", data.join("\n"));
+            let text = data.join("\n");
+            if matches!(format, Format::Table) {
+                print(&event, &text);
+            } else {
+                // One JSON object per line while following (NDJSON).
+                println!("{}", json!({ "stream": event, "line": text }));
+            }
             data.clear();
         }
     }

@@ -5,6 +5,7 @@ mod cli_words;
 mod client;
 mod connectors;
 mod error;
+mod import;
 mod output;
 mod runtimes;
 mod scaffold;
@@ -70,6 +71,12 @@ pub enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Convert another system's connector files into connect documents (offline).
+    #[command(subcommand)]
+    Import(import::ImportCmd),
+    /// Check that a running agent answers `/health` (no API key needed, for container health
+    /// checks): exit 0 when it does, 3 when it is unreachable.
+    Health,
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
 }
@@ -84,6 +91,12 @@ pub fn run(command: Command, args: &ClientArgs, cli: impl FnOnce() -> clap::Comm
             .client()
             .and_then(|client| runtimes::run(c, &client, args.output)),
         Command::Validate { files, config } => validate::run(&files, config),
+        Command::Import(c) => return import::run(c),
+        Command::Health => args.client().and_then(|client| {
+            let health = client.get("/health")?;
+            println!("{}", output::cell(&health["status"]));
+            Ok(())
+        }),
         Command::Completions { shell } => {
             let mut cmd = cli();
             clap_complete::generate(shell, &mut cmd, "connect-agent", &mut std::io::stdout());

@@ -5,7 +5,7 @@ use super::error::CliError;
 use super::output::{self, Format, cell};
 
 pub(super) fn run(client: &Client, format: Format) -> Result<(), CliError> {
-    let stats = client.get("/stats")?;
+    let stats = client.get("/system/stats")?;
     let connectors = client.get("/connectors")?;
     let all = serde_json::json!({ "stats": stats, "connectors": connectors });
     if output::structured(format, &all).is_some() {
@@ -39,15 +39,24 @@ pub(super) fn run(client: &Client, format: Format) -> Result<(), CliError> {
             vec![
                 cell(&c["id"]),
                 cell(&c["state"]),
+                cell(&c["health"]),
                 cell(&c["version"]),
                 cell(&c["restarts"]),
                 cell(&c["pid"]),
-                c["error"].as_str().unwrap_or("").to_string(),
+                super::connectors::shown_error(c),
             ]
         })
         .collect();
     output::table(
-        &["CONNECTOR", "STATE", "VERSION", "RESTARTS", "PID", "ERROR"],
+        &[
+            "CONNECTOR",
+            "STATE",
+            "HEALTH",
+            "VERSION",
+            "RESTARTS",
+            "PID",
+            "ERROR",
+        ],
         &rows,
     );
     Ok(())

@@ -3,11 +3,10 @@
 
 use std::path::PathBuf;
 
-use connect_model::document::decode;
-use connect_model::metadata::validate_connector;
-
 use super::error::CliError;
+use crate::catalog::RestartDefaults;
 use crate::config;
+use crate::document_check::DocumentCheck;
 use crate::runtimes::RuntimeRegistry;
 
 pub(super) fn run(files: &[PathBuf], config_flag: Option<PathBuf>) -> Result<(), CliError> {
@@ -15,9 +14,16 @@ pub(super) fn run(files: &[PathBuf], config_flag: Option<PathBuf>) -> Result<(),
     let source = config::locate(config_flag.as_deref(), &env);
     let agent_config = config::load(&source, &env).map_err(|e| CliError::Usage(e.to_string()))?;
     let runtimes = RuntimeRegistry::scan(&agent_config.runtimes);
+    let check = DocumentCheck {
+        defaults: RestartDefaults {
+            initial_backoff: agent_config.supervisor.initial_backoff,
+            max_backoff: agent_config.supervisor.max_backoff,
+        },
+        runtimes: &runtimes,
+    };
     let mut failed = 0;
     for file in files {
-        let problems = check(file, &runtimes);
+        let problems = problems_of(file, check);
         if problems.is_empty() {
             println!("{}: ok", file.display());
         } else {
@@ -37,21 +43,13 @@ pub(super) fn run(files: &[PathBuf], config_flag: Option<PathBuf>) -> Result<(),
 }
 
 /// Every problem of one file, as `path: reason` lines.
-fn check(file: &PathBuf, runtimes: &RuntimeRegistry) -> Vec<String> {
+fn problems_of(file: &PathBuf, check: DocumentCheck<'_>) -> Vec<String> {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => return vec![format!("cannot read the file: {e}")],
     };
-    let config = match decode::from_str(&text) {
-        Ok(c) => c,
-        Err(e) => return e.field_errors().iter().map(ToString::to_string).collect(),
-    };
-    let entry = match runtimes.resolve(&config.runtime) {
-        Ok(e) => e,
-        Err(e) => return vec![format!("runtime: {e}")],
-    };
-    match validate_connector(&config, &entry.metadata) {
+    match check.text(&text) {
         Ok(_) => Vec::new(),
-        Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        Err(e) => e.field_errors().iter().map(ToString::to_string).collect(),
     }
 }

@@ -20,7 +20,10 @@ fn setting_names() -> Vec<String> {
 /// variables that belong to others, naming the nearest setting.
 pub(crate) fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let settings = setting_names();
+    let names: Vec<&str> = names.collect();
+    let iggy = super::iggy_keys::variable_warnings(&names, &settings);
     names
+        .into_iter()
         .filter(|n| n.starts_with("CONNECT_"))
         .filter(|n| !settings.iter().any(|s| s == n) && !super::belongs_to_others(n))
         .map(|n| {
@@ -30,6 +33,7 @@ pub(crate) fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec
                 .expect("there are settings");
             format!("{n} is not a setting of the agent and is ignored; did you mean {nearest}?")
         })
+        .chain(iggy)
         .collect()
 }
 
@@ -44,7 +48,10 @@ pub(super) fn apply(
     let mut errors = Vec::new();
     for (path, default) in leaves {
         let name = format!("CONNECT_{}", path.join("_").to_ascii_uppercase());
-        let Some(raw) = env(&name) else { continue };
+        let alias = super::iggy_keys::alias_of(&name);
+        let Some(raw) = env(&name).or_else(|| alias.and_then(|a| env(&a))) else {
+            continue;
+        };
         let value = match default {
             Value::Boolean(_) => match raw.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" => Value::Boolean(true),

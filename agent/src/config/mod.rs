@@ -4,6 +4,7 @@
 mod base_dir;
 mod byte_size;
 mod env_overrides;
+mod iggy_keys;
 mod sections;
 
 use std::path::{Path, PathBuf};
@@ -80,7 +81,8 @@ pub fn locate(flag: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Conf
     if let Some(p) = flag {
         return ConfigSource::File(p.to_path_buf());
     }
-    if let Some(p) = env(CONFIG_PATH_VAR).filter(|p| !p.trim().is_empty()) {
+    let named = env(CONFIG_PATH_VAR).or_else(|| env("IGGY_CONNECTORS_CONFIG_PATH"));
+    if let Some(p) = named.filter(|p| !p.trim().is_empty()) {
         return ConfigSource::File(PathBuf::from(p));
     }
     let default = Path::new(DEFAULT_CONFIG_FILE);
@@ -109,6 +111,7 @@ pub fn load(
         }
         ConfigSource::Defaults => ("(defaults)".to_string(), toml::Table::new()),
     };
+    let warnings = iggy_keys::strip(&mut table);
     env_overrides::apply(&mut table, env).map_err(ConfigError::Env)?;
     let mut config: AgentConfig = serde_path_to_error::deserialize(toml::Value::Table(table))
         .map_err(|e| ConfigError::Field {
@@ -116,6 +119,7 @@ pub fn load(
             field: e.path().to_string(),
             reason: e.inner().to_string(),
         })?;
+    config.warnings = warnings;
     base_dir::resolve(&mut config, &base_dir::of(source));
     config
         .validate()

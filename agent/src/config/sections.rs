@@ -22,6 +22,9 @@ pub struct AgentConfig {
     /// What relative paths resolve against (see `base_dir.rs`); set when the config is loaded.
     #[serde(skip)]
     pub base_dir: PathBuf,
+    /// Iggy connectors runtime keys found in the file and ignored, for the startup log.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// Default Iggy connection handed to every runtime (`CONNECT_IGGY_*`).
@@ -95,6 +98,8 @@ pub struct HttpSection {
     pub enabled: bool,
     pub address: String,
     pub api_key: String,
+    /// `GET /` answers the Iggy connectors runtime's text instead of connect's JSON.
+    pub iggy_compat_root: bool,
     pub cors: CorsSection,
     pub tls: HttpTlsSection,
 }
@@ -105,6 +110,7 @@ impl Default for HttpSection {
             enabled: false,
             address: "127.0.0.1:8081".into(),
             api_key: String::new(),
+            iggy_compat_root: false,
             cors: CorsSection::default(),
             tls: HttpTlsSection::default(),
         }

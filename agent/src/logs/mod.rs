@@ -1,13 +1,16 @@
-//! Capture of runtime output: lines cut to a maximum length, written to size-rotated files per
-//! connector and stream, with the last lines kept in memory.
+//! Capture of runtime output: lines cut to a maximum length, stamped with their capture time,
+//! written to size-rotated files per connector and stream, with the last lines kept in memory.
 
 mod capture;
 pub mod reader;
 mod rotating;
+pub(crate) mod stamp;
 mod tail;
+mod view;
 
 pub(crate) use capture::StreamCapture;
 pub use tail::Tail;
+pub use view::{LogLine, Streams, merge};
 
 use serde::Serialize;
 

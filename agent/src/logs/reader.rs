@@ -7,9 +7,12 @@ use std::path::{Path, PathBuf};
 
 const CHUNK: u64 = 64 * 1024;
 
-/// Up to `n` last lines of `path` and its rotated files (`path.1`, `path.2`, …), oldest first.
-pub fn last_lines(path: &Path, kept: u32, n: usize) -> std::io::Result<Vec<String>> {
-    let mut lines: Vec<String> = Vec::new();
+use super::stamp;
+
+/// Up to `n` last lines of `path` and its rotated files (`path.1`, `path.2`, …), oldest first,
+/// each with its capture time (0 for a line stored without one).
+pub fn last_lines(path: &Path, kept: u32, n: usize) -> std::io::Result<Vec<(u64, String)>> {
+    let mut lines: Vec<(u64, String)> = Vec::new();
     for k in 0..=kept {
         let file = if k == 0 {
             path.to_path_buf()
@@ -32,7 +35,7 @@ pub fn last_lines(path: &Path, kept: u32, n: usize) -> std::io::Result<Vec<Strin
 }
 
 /// The last `n` complete lines of one file.
-fn tail_of(f: &mut File, n: usize) -> std::io::Result<Vec<String>> {
+fn tail_of(f: &mut File, n: usize) -> std::io::Result<Vec<(u64, String)>> {
     let len = f.metadata()?.len();
     let mut end = len;
     let mut buf: Vec<u8> = Vec::new();
@@ -55,7 +58,13 @@ fn tail_of(f: &mut File, n: usize) -> std::io::Result<Vec<String>> {
         lines.remove(0); // cut by the chunk boundary
     }
     let skip = lines.len().saturating_sub(n);
-    Ok(lines[skip..].iter().map(|l| l.to_string()).collect())
+    Ok(lines[skip..]
+        .iter()
+        .map(|l| {
+            let (ms, text) = stamp::split(l);
+            (ms, text.to_string())
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -76,8 +85,8 @@ mod tests {
         std::fs::write(&path, lines(10000, 10010)).unwrap();
         let got = last_lines(&path, 2, 6000).unwrap();
         assert_eq!(got.len(), 6000);
-        assert!(got[0].starts_with("line 004010 "), "{}", got[0]);
-        assert!(got[5999].starts_with("line 010009 "));
+        assert!(got[0].1.starts_with("line 004010 "), "{:?}", got[0]);
+        assert!(got[5999].1.starts_with("line 010009 "));
         assert_eq!(last_lines(&path, 2, 3).unwrap().len(), 3);
         assert!(
             last_lines(&dir.path().join("none.log"), 2, 3)

@@ -45,6 +45,9 @@ pub(crate) struct ChildEnv {
     /// The contract's variables shared by every connector.
     pub common: Vec<(String, String)>,
     pub state_root: PathBuf,
+    /// The runtimes' working directory: the agent's base directory, so a connector's relative
+    /// paths mean what they mean in the agent's config.
+    pub work_dir: PathBuf,
     /// `OTEL_SERVICE_NAME` prefix when telemetry is on.
     pub otel_service_prefix: Option<String>,
 }
@@ -111,6 +114,7 @@ impl ChildEnv {
             iggy: iggy_vars,
             common,
             state_root: absolute(&config.state.path.join("connectors")),
+            work_dir: absolute(&config.base_dir),
             otel_service_prefix: telemetry.then(|| config.telemetry.service_name.clone()),
         }
     }
@@ -160,6 +164,14 @@ pub(crate) enum SpawnError {
     },
 }
 
+/// The one size rule of the runtime argument (base64 of the config, `len` bytes).
+pub(crate) fn check_argument_size(len: usize) -> Result<(), SpawnError> {
+    if len + 1 > MAX_ARG_STRLEN {
+        return Err(SpawnError::TooLarge { len });
+    }
+    Ok(())
+}
+
 /// Starts `<binary> <encoded>` with the contract's environment: stdin from /dev/null, output
 /// piped, own process group, SIGKILL when the agent dies.
 pub(crate) fn spawn(
@@ -168,11 +180,7 @@ pub(crate) fn spawn(
     spec: &LaunchSpec,
     env: &ChildEnv,
 ) -> Result<Spawned, SpawnError> {
-    if spec.encoded.len() + 1 > MAX_ARG_STRLEN {
-        return Err(SpawnError::TooLarge {
-            len: spec.encoded.len(),
-        });
-    }
+    check_argument_size(spec.encoded.len())?;
     let state_dir = env.state_root.join(id);
     std::fs::create_dir_all(&state_dir).map_err(|source| SpawnError::StateDir {
         path: state_dir.clone(),
@@ -207,7 +215,8 @@ pub(crate) fn spawn(
         .collect::<Result<Vec<_>, _>>()?;
     let path = cstr(spec.binary.as_os_str().as_bytes())?;
     let argv = [path.clone(), cstr(spec.encoded.as_bytes())?];
-    let started = process::start(&path, &argv, &envp).map_err(|source| SpawnError::Exec {
+    let cwd = cstr(env.work_dir.as_os_str().as_bytes())?;
+    let started = process::start(&path, &argv, &envp, &cwd).map_err(|source| SpawnError::Exec {
         binary: spec.binary.clone(),
         source,
     })?;

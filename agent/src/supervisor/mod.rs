@@ -15,6 +15,7 @@ pub(crate) mod status_file;
 mod task;
 mod ticket;
 
+pub(crate) use child::check_argument_size;
 pub use handle::{Agent, AgentError, ConnectorMetrics, RecordSummary, ReloadReport, Totals};
-pub use status::{ConnectorStatus, HeartbeatInfo, State};
+pub use status::{ConnectorStatus, Health, HeartbeatInfo, State};
 pub use ticket::Ticket;

@@ -34,6 +34,8 @@ struct ChildArgs {
     path: *const libc::c_char,
     argv: *const *const libc::c_char,
     envp: *const *const libc::c_char,
+    /// Working directory of the new process.
+    cwd: *const libc::c_char,
     stdin: RawFd,
     stdout: RawFd,
     stderr: RawFd,
@@ -41,10 +43,15 @@ struct ChildArgs {
     parent: libc::pid_t,
 }
 
-/// Starts `path` with `args` (argv[0] included) and `env` (`KEY=VALUE`), stdin from
-/// /dev/null, stdout and stderr into pipes, in a new process group, SIGKILLed when the
-/// calling thread's process dies.
-pub(crate) fn start(path: &CString, args: &[CString], env: &[CString]) -> io::Result<Started> {
+/// Starts `path` with `args` (argv[0] included) and `env` (`KEY=VALUE`) in directory `cwd`,
+/// stdin from /dev/null, stdout and stderr into pipes, in a new process group, SIGKILLed when
+/// the calling thread's process dies.
+pub(crate) fn start(
+    path: &CString,
+    args: &[CString],
+    env: &[CString],
+    cwd: &CString,
+) -> io::Result<Started> {
     let stdin =
         cvt_fd(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) })?;
     let (out_r, out_w) = pipe2()?;
@@ -64,6 +71,7 @@ pub(crate) fn start(path: &CString, args: &[CString], env: &[CString]) -> io::Re
         path: path.as_ptr(),
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
+        cwd: cwd.as_ptr(),
         stdin: stdin.as_raw_fd(),
         stdout: out_w.as_raw_fd(),
         stderr: err_w.as_raw_fd(),
@@ -209,6 +217,9 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         {
             fail(a);
         }
+        if libc::chdir(a.cwd) != 0 {
+            fail(a);
+        }
         libc::execve(a.path, a.argv, a.envp);
         fail(a)
     }
@@ -257,21 +268,21 @@ mod tests {
         let args = [
             c("sh"),
             c("-c"),
-            c("echo out $GREETING; echo err >&2; exit 3"),
+            c("echo out $GREETING $(pwd); echo err >&2; exit 3"),
         ];
-        let mut s = start(&c("/bin/sh"), &args, &[c("GREETING=hi")]).unwrap();
+        let mut s = start(&c("/bin/sh"), &args, &[c("GREETING=hi")], &c("/tmp")).unwrap();
         let mut out = String::new();
         s.stdout.read_to_string(&mut out).await.unwrap();
         let mut err = String::new();
         s.stderr.read_to_string(&mut err).await.unwrap();
-        assert_eq!((out.as_str(), err.as_str()), ("out hi\n", "err\n"));
+        assert_eq!((out.as_str(), err.as_str()), ("out hi /tmp\n", "err\n"));
         assert_eq!(s.process.wait().await.unwrap().code(), Some(3));
     }
 
     #[tokio::test]
     async fn leads_its_own_group_and_reports_signals_and_exec_errors() {
         let args = [c("sh"), c("-c"), c("ps -o pgid= -p $$; kill -TERM $$")];
-        let mut s = start(&c("/bin/sh"), &args, &[c("PATH=/usr/bin:/bin")]).unwrap();
+        let mut s = start(&c("/bin/sh"), &args, &[c("PATH=/usr/bin:/bin")], &c("/")).unwrap();
         let mut out = String::new();
         s.stdout.read_to_string(&mut out).await.unwrap();
         assert_eq!(out.trim(), s.process.id().to_string());
@@ -279,7 +290,7 @@ mod tests {
             s.process.wait().await.unwrap().signal(),
             Some(libc::SIGTERM)
         );
-        let e = start(&c("/nonexistent/runtime"), &[c("x")], &[])
+        let e = start(&c("/nonexistent/runtime"), &[c("x")], &[], &c("/"))
             .err()
             .unwrap();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);

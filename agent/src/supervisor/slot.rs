@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::changes::Changes;
 use super::child::LaunchSpec;
-use super::status::{ConnectorStatus, HeartbeatInfo};
+use super::status::{ConnectorStatus, HeartbeatInfo, Problem};
 use crate::lock::unpoisoned;
 use crate::logs::{Stream, StreamCapture};
 
@@ -73,7 +73,11 @@ impl Slot {
 
     /// Changes the status and tells the status file writer.
     pub(crate) fn update(&self, f: impl FnOnce(&mut ConnectorStatus)) {
-        f(&mut self.lock());
+        {
+            let mut status = self.lock();
+            f(&mut status);
+            status.refresh_health();
+        }
         self.changed.bump();
     }
 
@@ -109,7 +113,7 @@ impl Slot {
                 last_error,
                 ..
             } => {
-                {
+                let health_changed = {
                     let mut s = self.lock();
                     if s.instance_id.as_deref() != Some(instance_id.as_str()) {
                         return;
@@ -122,6 +126,13 @@ impl Slot {
                         counters,
                         last_error,
                     });
+                    let before = (s.health, s.last_error.is_some());
+                    s.refresh_health();
+                    before != (s.health, s.last_error.is_some())
+                };
+                // Only news reaches the status file; a routine heartbeat does not.
+                if health_changed {
+                    self.changed.bump();
                 }
                 if let Some(tx) = &self.events {
                     let _ = tx.try_send(ChannelEvent::Heartbeat {
@@ -131,12 +142,24 @@ impl Slot {
             }
             AgentMessage::Event {
                 connector_id,
+                instance_id,
                 level,
                 name,
                 message,
                 ..
             } => {
                 use connect_model::contract::EventLevel;
+                if level != EventLevel::Info {
+                    self.update(|s| {
+                        if s.instance_id.as_deref() == Some(instance_id.as_str()) {
+                            s.problem = Some(Problem {
+                                name: name.clone(),
+                                message: message.clone(),
+                                at_ms: crate::clock::now_ms(),
+                            });
+                        }
+                    });
+                }
                 match level {
                     EventLevel::Info => {
                         tracing::info!(connector = %connector_id, event = %name, "{message}")

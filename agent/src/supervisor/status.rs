@@ -42,6 +42,35 @@ impl State {
     }
 }
 
+/// Whether a connector does its work: `ok` (running, no current problem), `degraded` (a
+/// current problem: the heartbeat's `last_error`, a newer warn/error event, or not running
+/// although desired), `unknown` (not meant to run, or starting without news yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Ok,
+    Degraded,
+    Unknown,
+}
+
+impl Health {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Degraded => "degraded",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// The newest warn or error event of the current run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub name: String,
+    pub message: String,
+    pub at_ms: u64,
+}
+
 /// The runtime's latest heartbeat.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct HeartbeatInfo {
@@ -88,6 +117,15 @@ pub struct ConnectorStatus {
     pub ready_at_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exited_at_ms: Option<u64>,
+    /// Derived from the state, the heartbeat and the events (see [`Health`]).
+    pub health: Health,
+    /// The current problem in words: the failure for a failed connector, else the
+    /// heartbeat's `last_error` or the newest warn/error event while degraded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// The newest warn/error event of the current run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
     /// The last stderr lines of the last run that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub last_stderr: Vec<String>,
@@ -103,7 +141,7 @@ impl ConnectorStatus {
         desired: Desired,
         version: u32,
     ) -> Self {
-        Self {
+        let mut status = Self {
             id: id.to_string(),
             runtime: runtime.to_string(),
             file,
@@ -129,13 +167,45 @@ impl ConnectorStatus {
             exited_at_ms: None,
             last_stderr: Vec::new(),
             heartbeat: None,
-        }
+            health: Health::Unknown,
+            last_error: None,
+            problem: None,
+        };
+        status.refresh_health();
+        status
     }
 
     pub(crate) fn set_state(&mut self, state: State) {
         if self.state != state {
             self.state = state;
             self.since_ms = crate::clock::now_ms();
+            if state == State::Starting {
+                self.problem = None; // a new run starts without its predecessor's news
+            }
         }
+        self.refresh_health();
+    }
+
+    /// Recomputes `health` and `last_error`; called after every change they depend on.
+    pub(crate) fn refresh_health(&mut self) {
+        let beat = self.heartbeat.as_ref();
+        let beat_error = beat.and_then(|b| b.last_error.clone());
+        // An event newer than the latest heartbeat is news the heartbeat has not confirmed yet.
+        let fresh_problem = self
+            .problem
+            .as_ref()
+            .filter(|p| beat.is_none_or(|b| p.at_ms > b.at_ms));
+        let (health, error) = match self.state {
+            State::Running | State::Starting => match (beat_error, fresh_problem) {
+                (Some(e), _) => (Health::Degraded, Some(e)),
+                (None, Some(p)) => (Health::Degraded, Some(p.message.clone())),
+                (None, None) if self.state == State::Running => (Health::Ok, None),
+                (None, None) => (Health::Unknown, None),
+            },
+            State::Backoff | State::Failed => (Health::Degraded, self.error.clone()),
+            State::Stopping | State::Stopped | State::Completed => (Health::Unknown, None),
+        };
+        self.health = health;
+        self.last_error = error;
     }
 }

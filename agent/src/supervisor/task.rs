@@ -249,7 +249,9 @@ impl Task {
         match n {
             Ok(0) | Err(_) => false,
             Ok(n) => {
-                self.slot.capture(stream).feed(&buf[..n]);
+                self.slot
+                    .capture(stream)
+                    .feed(&buf[..n], std::time::SystemTime::now());
                 // Grow while the pipe is full, give the memory back once the burst is over.
                 if n == buf.len() && buf.len() < READ_MAX {
                     buf.resize(buf.len() * 4, 0);

@@ -4,6 +4,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::connector::ConnectorConfig;
+use super::every_error::deserialize_collecting;
 use crate::validation::{FieldError, FieldErrors};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,11 @@ pub fn from_base64(text: &str) -> Result<ConnectorConfig, DecodeError> {
 
 /// Decodes a YAML or JSON document (JSON when it starts with `{`).
 pub fn from_str(text: &str) -> Result<ConnectorConfig, DecodeError> {
+    from_value(parse_text(text)?)
+}
+
+/// The one place that tells JSON from YAML: JSON when the text starts with `{`, else YAML.
+pub fn parse_text(text: &str) -> Result<Value, DecodeError> {
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         return Err(DecodeError::Empty);
@@ -59,27 +65,65 @@ pub fn from_str(text: &str) -> Result<ConnectorConfig, DecodeError> {
             message: e.to_string(),
         })?
     };
-    from_value(value)
+    if value.is_null() {
+        return Err(DecodeError::Empty);
+    }
+    Ok(value)
 }
 
 /// Decodes an already-parsed document; every other path ends here.
 pub fn from_value(value: Value) -> Result<ConnectorConfig, DecodeError> {
-    if value.is_null() {
-        return Err(DecodeError::Empty);
-    }
-    let config: ConnectorConfig = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        DecodeError::Invalid(FieldErrors(vec![FieldError::new(
-            path,
-            e.into_inner().to_string(),
-        )]))
-    })?;
-    let errors = config.validate();
-    errors.into_result(config).map_err(DecodeError::Invalid)
+    collect(value).map_err(|(errors, _)| DecodeError::Invalid(errors))
 }
 
-/// Encodes a config the way the agent passes it to a runtime: base64 of compact JSON.
+/// Decodes a document reporting every problem at once (unknown keys, missing fields, wrong
+/// types, the document's own rules), each with its path. On errors, also the config decoded from
+/// the repaired document when there is one, so callers can check it further (against its
+/// runtime) and report those problems in the same answer.
+#[allow(clippy::result_large_err)]
+pub fn collect(value: Value) -> Result<ConnectorConfig, (FieldErrors, Option<ConnectorConfig>)> {
+    if value.is_null() {
+        return Err((DecodeError::Empty.field_errors(), None));
+    }
+    let found = deserialize_collecting::<ConnectorConfig>(value);
+    let mut errors = found.errors;
+    let Some(config) = found.value else {
+        return Err((errors, None));
+    };
+    let consequence = |path: &str| {
+        found.repaired.iter().any(|r| {
+            path == r || path.starts_with(&format!("{r}.")) || path.starts_with(&format!("{r}["))
+        })
+    };
+    for e in config.validate().0 {
+        if !consequence(&e.path) {
+            errors.0.push(e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err((errors, Some(config)))
+    }
+}
+
+/// Top-level keys only the agent acts on; they never reach a runtime, so adding one is not a
+/// change of the runtime contract.
+pub const AGENT_ONLY_KEYS: &[&str] = &["enabled", "restart", "env"];
+
+/// The runtime's argument: base64 of the compact JSON document without [`AGENT_ONLY_KEYS`].
+pub fn to_runtime_argument(config: &ConnectorConfig) -> String {
+    let mut value = serde_json::to_value(config).expect("a connector config always serializes");
+    if let Some(doc) = value.as_object_mut() {
+        for key in AGENT_ONLY_KEYS {
+            doc.remove(*key);
+        }
+    }
+    base64::engine::general_purpose::STANDARD.encode(value.to_string())
+}
+
+/// Encodes a whole config as base64 of compact JSON (a hand run; the agent uses
+/// [`to_runtime_argument`]).
 pub fn to_base64(config: &ConnectorConfig) -> String {
     let json = serde_json::to_vec(config).expect("a connector config always serializes");
     base64::engine::general_purpose::STANDARD.encode(json)

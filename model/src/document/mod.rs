@@ -4,6 +4,7 @@ pub mod connector;
 pub mod decode;
 pub mod duration;
 pub mod errors;
+mod every_error;
 pub mod id;
 pub mod iggy_steps;
 pub mod jq;

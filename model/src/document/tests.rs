@@ -135,7 +135,7 @@ fn the_id_follows_its_pattern() {
             "{bad}"
         );
     }
-    assert_eq!(paths(&VALID.replacen("id: cat-facts\n", "", 1)), [""]);
+    assert_eq!(paths(&VALID.replacen("id: cat-facts\n", "", 1)), ["id"]);
 }
 
 #[test]

@@ -71,7 +71,7 @@ impl IggySource {
     }
 
     fn retry<'a>(&'a self, ctx: &'a ComponentContext, what: &'static str) -> Retry<'a> {
-        Retry::new(what, &self.settings.address, ctx.cancellation())
+        Retry::new(what, &self.settings.address, ctx.cancellation()).reporting(ctx.runtime())
     }
 
     /// Creates the group when missing and joins it; a fresh membership forgets read positions,
@@ -186,7 +186,8 @@ impl IggySource {
             "storing the consumer offset",
             &self.settings.address,
             ctx.cancellation(),
-        );
+        )
+        .reporting(ctx.runtime());
         let client = self
             .client
             .as_ref()
@@ -231,7 +232,8 @@ impl Source for IggySource {
             .unwrap_or(u32::MAX)
             .clamp(1, self.step.batch_length);
         let address = self.settings.address.clone();
-        let mut retry = Retry::new("polling messages", &address, ctx.cancellation());
+        let mut retry =
+            Retry::new("polling messages", &address, ctx.cancellation()).reporting(ctx.runtime());
         let mut rejoined = false;
         loop {
             if ctx.cancellation().is_cancelled() {

@@ -147,7 +147,8 @@ impl IggySink {
             "sending messages",
             &self.settings.address,
             ctx.cancellation(),
-        );
+        )
+        .reporting(ctx.runtime());
         for chunk in messages.chunks_mut(self.step.batch_length as usize) {
             loop {
                 match client
@@ -205,7 +206,8 @@ impl Sink for IggySink {
             "connecting the producer",
             &self.settings.address,
             ctx.cancellation(),
-        );
+        )
+        .reporting(ctx.runtime());
         let client = self.settings.connect(&mut retry).await?;
         let topic = self.ensure_topic(&client, &mut retry).await?;
         self.partitions = topic.partitions_count.max(1);

@@ -23,6 +23,8 @@ pub(crate) struct Retry<'a> {
     delays: Delays,
     budget: Duration,
     failing_since: Option<Instant>,
+    /// Where an outage is reported as a problem (the agent shows the connector degraded).
+    report_to: Option<&'a crate::runtime::Context>,
 }
 
 impl<'a> Retry<'a> {
@@ -34,7 +36,14 @@ impl<'a> Retry<'a> {
             delays: Backoff::new(INITIAL_BACKOFF, MAX_BACKOFF).delays(),
             budget: DEFAULT_BUDGET,
             failing_since: None,
+            report_to: None,
         }
+    }
+
+    /// Reports an outage to the agent (`waiting_for_iggy`) and its end.
+    pub(crate) fn reporting(mut self, ctx: &'a crate::runtime::Context) -> Self {
+        self.report_to = Some(ctx);
+        self
     }
 
     #[cfg(test)]
@@ -61,6 +70,12 @@ impl<'a> Retry<'a> {
         let wait = self.delays.next_delay();
         if self.delays.failures() == 1 {
             tracing::warn!(address = %self.address, error = %error, "{}: iggy server unreachable, reconnecting", self.what);
+            if let Some(ctx) = self.report_to {
+                ctx.problem(
+                    "waiting_for_iggy",
+                    &format!("waiting for iggy at {}: {error}", self.address),
+                );
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
@@ -75,6 +90,9 @@ impl<'a> Retry<'a> {
     pub(crate) fn recovered(&mut self) {
         if self.failing_since.take().is_some() {
             tracing::info!(address = %self.address, "{}: iggy server reachable again", self.what);
+            if let Some(ctx) = self.report_to {
+                ctx.recovered();
+            }
         }
         self.delays.reset();
     }

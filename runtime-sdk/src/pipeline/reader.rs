@@ -173,6 +173,9 @@ impl Reader {
                 _ = self.writer_failed.cancelled() => return Ok(Polled::Stopped(ReaderEnd::WriterStopped)),
                 r = self.source.poll(&self.ctx, self.poll_max) => r,
             };
+            if attempt > 1 && polled.is_ok() {
+                self.ctx.runtime().recovered();
+            }
             let error = match polled {
                 Ok(Some(batch)) => return Ok(Polled::Batch(batch)),
                 Ok(None) => return Ok(Polled::Finished),

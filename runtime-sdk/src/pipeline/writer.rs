@@ -242,7 +242,12 @@ impl Writer {
         let mut attempt = 1;
         loop {
             let error = match self.sink.write(&self.ctx, chunk).await {
-                Ok(written) => return Ok(written),
+                Ok(written) => {
+                    if attempt > 1 {
+                        self.ctx.runtime().recovered();
+                    }
+                    return Ok(written);
+                }
                 Err(e) => e,
             };
             let metrics = self.ctx.metrics();

@@ -62,6 +62,23 @@ impl Context {
         self.agent
             .event(level, name, message, serde_json::Map::new());
     }
+
+    /// Says the connector cannot do its work right now (a peer unreachable, an input missing):
+    /// logged and sent as a `warn` event named `name`, and the message becomes the heartbeat's `last_error` until
+    /// [`Self::recovered`]; the agent shows the connector `degraded` meanwhile.
+    pub fn problem(&self, name: &str, message: &str) {
+        tracing::warn!(event = name, "{message}");
+        self.metrics.record_error(message);
+        self.event(EventLevel::Warn, name, message);
+    }
+
+    /// The work goes on again: clears the heartbeat's `last_error` (the agent shows `ok`).
+    pub fn recovered(&self) {
+        if self.metrics.clear_error() {
+            tracing::info!("working again");
+            self.event(EventLevel::Info, "recovered", "working again");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -57,9 +57,19 @@ impl Metrics {
         self.0.latency_max_us.fetch_max(us, Relaxed);
     }
 
-    /// Remembers the latest error for the next heartbeat.
+    /// Remembers the current problem for the heartbeats, until [`Self::clear_error`].
     pub fn record_error(&self, error: impl std::fmt::Display) {
         *self.0.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.to_string());
+    }
+
+    /// The problem is over (the work succeeded again); true when there was one.
+    pub fn clear_error(&self) -> bool {
+        self.0
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .is_some()
     }
 
     pub fn last_error(&self) -> Option<String> {

@@ -63,8 +63,10 @@ fn main() {
     })
 }
 
-/// `lines` lines of exactly 100 bytes, numbered, then `flood done`.
+/// One line to stderr, then `lines` lines of exactly 100 bytes to stdout, numbered, then
+/// `flood done`.
 fn flood(lines: u64) -> std::io::Result<()> {
+    eprintln!("flood: {lines} lines to stdout");
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
     let pad = "x".repeat(100 - 1 - "line 0000000000 ".len());

@@ -88,6 +88,7 @@ impl Agent {
         let mut status = ConnectorStatus::new(id, runtime, file, Desired::Running, version);
         status.state = State::Failed;
         status.error = Some(message);
+        status.refresh_health();
         let slot = Arc::new(self.new_slot(status, None, None));
         if let Some(old) = self.inner.registry.insert(id, slot) {
             old.send(Command::Remove);

@@ -8,13 +8,14 @@ use serde::Serialize;
 
 use super::Agent;
 use crate::proc_stats::{self, ProcessStats};
-use crate::supervisor::status::{ConnectorStatus, State};
+use crate::supervisor::status::{ConnectorStatus, Health, State};
 
 /// A connector's numbers: heartbeat counters, its process from /proc, restarts, uptime.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectorMetrics {
     pub id: String,
     pub state: State,
+    pub health: Health,
     pub restarts: u32,
     pub heartbeats: u64,
     /// Time since the current process started; 0 when none runs.
@@ -82,6 +83,7 @@ fn metrics_of(s: &ConnectorStatus) -> ConnectorMetrics {
     ConnectorMetrics {
         id: s.id.clone(),
         state: s.state,
+        health: s.health,
         restarts: s.restarts,
         heartbeats: s.heartbeats,
         uptime_ms,

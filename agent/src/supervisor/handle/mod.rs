@@ -3,6 +3,7 @@
 //! versions, installing and metrics are the child modules' parts of the same handle.
 
 mod error;
+mod iggy_ids;
 mod install;
 mod metrics;
 mod reload;
@@ -32,7 +33,7 @@ use super::ticket::Ticket;
 use super::{channel, status_file};
 use crate::config::AgentConfig;
 use crate::lock::unpoisoned;
-use crate::logs::{CaptureLimits, Stream};
+use crate::logs::{CaptureLimits, LogLine, Stream, Streams};
 use crate::runtimes::RuntimeRegistry;
 use crate::store::{ConnectorRecord, Desired, Store};
 
@@ -155,13 +156,35 @@ impl Agent {
         Some(slot.capture(stream).tail.last(n))
     }
 
-    /// The last `n` lines of a stream from its log files (any `n`, slower than [`Self::logs`]).
-    pub fn read_log(&self, id: &str, stream: Stream, n: usize) -> std::io::Result<Vec<String>> {
-        crate::logs::reader::last_lines(
-            &self.log_file(id, stream),
-            self.inner.config.logs.files_kept,
-            n,
-        )
+    /// The last `n` lines of the chosen streams in capture order: from memory when it holds
+    /// enough, else from the log files. `None` when the connector does not exist.
+    pub fn log_lines(&self, id: &str, streams: Streams, n: usize) -> Option<Vec<LogLine>> {
+        let slot = self.inner.registry.get(id)?;
+        let parts = streams
+            .list()
+            .iter()
+            .map(|&stream| {
+                let mut stamped = slot.capture(stream).tail.last_stamped(n);
+                if stamped.len() < n
+                    && let Ok(from_files) = crate::logs::reader::last_lines(
+                        &self.log_file(id, stream),
+                        self.inner.config.logs.files_kept,
+                        n,
+                    )
+                {
+                    stamped = from_files;
+                }
+                stamped
+                    .into_iter()
+                    .map(|(ts_ms, line)| LogLine {
+                        stream,
+                        ts_ms,
+                        line,
+                    })
+                    .collect()
+            })
+            .collect();
+        Some(crate::logs::merge(parts, n))
     }
 
     /// The current log file of a stream (rotated ones carry `.1`, `.2`, … after it).

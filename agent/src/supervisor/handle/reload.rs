@@ -47,7 +47,11 @@ impl Agent {
                 "the connectors config dir does not exist; no connector comes from files (set [connectors] config_dir)"
             );
         }
-        let entries = catalog::load_dir(&cfg.connectors.config_dir, defaults);
+        let check = crate::document_check::DocumentCheck {
+            defaults,
+            runtimes: &runtimes,
+        };
+        let entries = catalog::load_dir(&cfg.connectors.config_dir, check);
         let mut report = ReloadReport::default();
         let mut store = self.inner.store.lock().await;
         let mut dirty = false;

@@ -66,16 +66,9 @@ impl Agent {
     /// components against the runtime's definitions; every problem with its path.
     pub fn validate(&self, config: &ConnectorConfig) -> Result<(), FieldErrors> {
         let mut errors = config.validate();
-        let runtimes = self.runtimes();
-        match runtimes.resolve(&config.runtime) {
-            Err(e) => errors.push("runtime", e.to_string()),
-            Ok(entry) => {
-                if let Err(e) = connect_model::metadata::validate_connector(config, &entry.metadata)
-                {
-                    errors.0.extend(e.0);
-                }
-            }
-        }
+        errors
+            .0
+            .extend(crate::document_check::runtime_errors(config, &self.runtimes()).0);
         errors.into_result(())
     }
 

@@ -64,6 +64,8 @@ pub(crate) struct FileFollow {
     /// The file did not exist when first looked for: everything in it is new, whatever `from` says.
     missing_at_start: bool,
     open: Option<Open>,
+    /// The missing file was reported to the agent (once, until it appears).
+    reported_missing: bool,
 }
 
 impl FileFollow {
@@ -80,6 +82,7 @@ impl FileFollow {
             opened_before: false,
             missing_at_start: false,
             open: None,
+            reported_missing: false,
         }
     }
 
@@ -235,6 +238,26 @@ fn take_lines(open: &mut Open, max: usize, flush: bool) -> Option<Batch> {
     })
 }
 
+impl FileFollow {
+    /// Says once that the file does not exist yet (logged, and the connector shows degraded
+    /// with the reason), and that it is back once it appears.
+    fn report_missing(&mut self, ctx: &ComponentContext) {
+        let missing = self.open.is_none() && !self.config.path.exists();
+        if missing && !self.reported_missing {
+            ctx.runtime().problem(
+                "input_missing",
+                &format!(
+                    "{} does not exist yet; waiting for it to appear",
+                    self.config.path.display()
+                ),
+            );
+        } else if !missing && self.reported_missing {
+            ctx.runtime().recovered();
+        }
+        self.reported_missing = missing;
+    }
+}
+
 #[async_trait]
 impl Source for FileFollow {
     async fn poll(
@@ -242,7 +265,9 @@ impl Source for FileFollow {
         ctx: &ComponentContext,
         max: usize,
     ) -> Result<Option<Batch>, ComponentError> {
-        if let Step::Lines(batch) = self.step(max)? {
+        let step = self.step(max)?;
+        self.report_missing(ctx);
+        if let Step::Lines(batch) = step {
             return Ok(Some(batch));
         }
         tokio::select! {
