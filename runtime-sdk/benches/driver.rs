@@ -15,8 +15,7 @@ use connect_runtime_sdk::{
     Sink, Written, async_trait,
 };
 
-const RUNTIME_YML: &str =
-    "model_version: \"1\"\nname: bench\nlabel: Bench\nversion: 0.1.0\nauthor: { name: connect }\n";
+const RUNTIME_YML: &str = "model_version: \"1\"\nname: bench\nlabel: Bench\nversion: 0.1.0\ncontract_version: 2\nauthor: { name: connect }\n";
 const SOURCE_YML: &str = "model_version: \"1\"\nname: memory\nlabel: Memory\nkind: source\nstatus: experimental\nfields:\n  - { name: count, label: Count, type: int }\n  - { name: size, label: Size, type: int }\n";
 const SINK_YML: &str =
     "model_version: \"1\"\nname: discard\nlabel: Discard\nkind: sink\nstatus: experimental\n";
@@ -28,6 +27,44 @@ const TRANSFORMS: &str = "  transformer:
     - add_fields: { fields: [ { name: source, value: bench } ] }
     - rename_fields: { fields: [ { from: user, to: user_id } ] }
 ";
+
+/// The jq case of the issue's budget: one program that rebuilds each message.
+const JQ: &str = "  transformer:
+    - jq: { program: '{id: .seq, v: (.seq * 2)}' }
+";
+
+/// An error policy whose dead-letter path is armed but idle (no message fails); `{dir}` is
+/// the run's temp directory.
+const DEAD_LETTER: &str = "errors:
+  tolerance: all
+  dead_letter:
+    file: { path: '{dir}/dlq.ndjson' }
+";
+
+/// What a case puts between the source and the sink.
+#[derive(Clone, Copy)]
+enum Case {
+    Plain,
+    Transforms,
+    Jq,
+    /// The three transforms with an idle dead-letter destination.
+    TransformsDeadLetter,
+    /// No transform, an idle dead-letter destination.
+    PlainDeadLetter,
+}
+
+impl Case {
+    fn document(self, dir: &std::path::Path) -> String {
+        let dead_letter = DEAD_LETTER.replace("{dir}", &dir.display().to_string());
+        match self {
+            Self::Plain => String::new(),
+            Self::Transforms => TRANSFORMS.to_string(),
+            Self::Jq => JQ.to_string(),
+            Self::TransformsDeadLetter => format!("{TRANSFORMS}{dead_letter}"),
+            Self::PlainDeadLetter => dead_letter,
+        }
+    }
+}
 
 /// Confirms every batch at once.
 struct Discard {
@@ -62,7 +99,7 @@ fn metadata(dir: &std::path::Path) -> RuntimeMetadata {
 }
 
 /// One launch of the runtime moving `count` messages; returns messages per second.
-fn run(count: u64, size: usize, transforms: bool) -> f64 {
+fn run(count: u64, size: usize, case: Case) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let env: BTreeMap<String, String> = [
         (
@@ -76,7 +113,7 @@ fn run(count: u64, size: usize, transforms: bool) -> f64 {
     .collect();
     let document = format!(
         "id: bench\nruntime: bench\nsteps:\n  source: {{ type: memory, config: {{ count: {count}, size: {size} }} }}\n  sink: {{ type: discard }}\n{}",
-        if transforms { TRANSFORMS } else { "" }
+        case.document(dir.path())
     );
     let encoded = base64_encode(document.as_bytes());
     let components = Components::new(metadata(&dir.path().join(".connect")))
@@ -105,31 +142,45 @@ fn base64_encode(bytes: &[u8]) -> String {
 fn main() {
     // `cargo bench` passes `--bench`; a name filter may follow.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
-    let cases: [(&str, u64, usize, bool); 4] = [
-        ("source -> sink, 100 B", 10_000_000, 100, false),
-        ("source -> sink, 1 KiB", 5_000_000, 1024, false),
+    let cases: [(&str, u64, usize, Case); 8] = [
+        ("source -> sink, 100 B", 10_000_000, 100, Case::Plain),
+        ("source -> sink, 1 KiB", 5_000_000, 1024, Case::Plain),
         (
             "source -> 3 JSON transforms -> sink, 100 B",
             2_000_000,
             100,
-            true,
+            Case::Transforms,
         ),
         (
             "source -> 3 JSON transforms -> sink, 1 KiB",
             500_000,
             1024,
-            true,
+            Case::Transforms,
+        ),
+        ("source -> jq -> sink, 100 B", 2_000_000, 100, Case::Jq),
+        ("source -> jq -> sink, 1 KiB", 500_000, 1024, Case::Jq),
+        (
+            "source -> sink, 100 B, dead letter idle",
+            10_000_000,
+            100,
+            Case::PlainDeadLetter,
+        ),
+        (
+            "source -> 3 JSON transforms -> sink, 100 B, dead letter idle",
+            2_000_000,
+            100,
+            Case::TransformsDeadLetter,
         ),
     ];
-    for (name, count, size, transforms) in cases {
+    for (name, count, size, case) in cases {
         if filter.as_deref().is_some_and(|f| !name.contains(f)) {
             continue;
         }
-        run(count / 10, size, transforms); // warm-up
-        let mut rates: Vec<f64> = (0..3).map(|_| run(count, size, transforms)).collect();
+        run(count / 10, size, case); // warm-up
+        let mut rates: Vec<f64> = (0..3).map(|_| run(count, size, case)).collect();
         rates.sort_by(f64::total_cmp);
         println!(
-            "{name:<45} {:>12.0} msg/s (median of 3; min {:.0}, max {:.0}; {count} messages)",
+            "{name:<62} {:>12.0} msg/s (median of 3; min {:.0}, max {:.0}; {count} messages)",
             rates[1], rates[0], rates[2]
         );
     }

@@ -77,7 +77,7 @@ fn help_and_version_answer_on_stdout() {
     );
     let (code, stdout, _) = run(&["--version"], &[]);
     assert_eq!(code, 0);
-    assert_eq!(stdout.trim(), "contract-probe 0.1.0 (runtime contract 1)");
+    assert_eq!(stdout.trim(), "contract-probe 0.1.0 (runtime contract 2)");
 }
 
 #[test]

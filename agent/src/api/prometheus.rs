@@ -87,7 +87,7 @@ fn render(agent: &Agent) -> String {
             totals.by_state.get(state).copied().unwrap_or(0)
         );
     }
-    let per: [(&str, &str, &str); 12] = [
+    let per: [(&str, &str, &str); 13] = [
         (
             "connect_connector_up",
             "gauge",
@@ -122,6 +122,11 @@ fn render(agent: &Agent) -> String {
             "connect_connector_messages_failed_total",
             "counter",
             "Messages that failed.",
+        ),
+        (
+            "connect_connector_messages_dead_lettered_total",
+            "counter",
+            "Messages set aside by the error policy (dead-lettered or dropped).",
         ),
         ("connect_connector_bytes_in_total", "counter", "Bytes read."),
         (
@@ -166,6 +171,7 @@ fn render(agent: &Agent) -> String {
                 "connect_connector_messages_out_total" => c.messages_out as f64,
                 "connect_connector_messages_filtered_total" => c.messages_filtered as f64,
                 "connect_connector_messages_failed_total" => c.messages_failed as f64,
+                "connect_connector_messages_dead_lettered_total" => c.messages_dead_lettered as f64,
                 "connect_connector_bytes_in_total" => c.bytes_in as f64,
                 "connect_connector_bytes_out_total" => c.bytes_out as f64,
                 "connect_connector_batches_total" => c.batches as f64,

@@ -3,8 +3,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Version of the runtime contract; sent in `ready`, printed by `--version`.
-pub const CONTRACT_VERSION: u32 = 1;
+/// Version of the runtime contract; sent in `ready`, printed by `--version`, declared by runtimes
+/// as `contract_version` in `runtime.yml`. 2 added the connector document's `errors` block and
+/// the `messages_dead_lettered` counter.
+pub const CONTRACT_VERSION: u32 = 2;
 
 /// One line on the agent channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +59,9 @@ pub struct Counters {
     pub messages_out: u64,
     pub messages_filtered: u64,
     pub messages_failed: u64,
+    /// Messages set aside by the error policy (`errors.tolerance: all`), written to the
+    /// dead-letter destination or, without one, dropped.
+    pub messages_dead_lettered: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub batches: u64,

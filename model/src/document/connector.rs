@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::errors::ErrorPolicy;
 use super::id::{ConnectorId, RuntimeRef};
 use super::restart::RestartConfig;
 use super::steps::Steps;
@@ -27,6 +28,9 @@ pub struct ConnectorConfig {
     /// Extra environment for the runtime process.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// What happens to messages refused for their content (contract version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<ErrorPolicy>,
 }
 
 fn default_enabled() -> bool {
@@ -39,6 +43,9 @@ impl ConnectorConfig {
         let mut errors = FieldErrors::default();
         self.steps.validate(&mut errors);
         self.restart.validate(&mut errors);
+        if let Some(e) = &self.errors {
+            e.validate(&mut errors);
+        }
         for key in self.env.keys() {
             let path = format!("env.{key}");
             if key.starts_with(RESERVED_ENV_PREFIX) {

@@ -3,15 +3,18 @@
 pub mod connector;
 pub mod decode;
 pub mod duration;
+pub mod errors;
 mod every_error;
 pub mod id;
 pub mod iggy_steps;
+pub mod jq;
 pub mod restart;
 pub mod steps;
 pub mod transform;
 
 pub use connector::ConnectorConfig;
 pub use decode::DecodeError;
+pub use errors::{DeadLetter, DeadLetterFile, ErrorPolicy, Tolerance};
 pub use id::{ConnectorId, RuntimeRef};
 pub use iggy_steps::{
     ConsumerStep, IggyConnection, IggyTls, Partitioning, ProducerStep, StartFrom,

@@ -15,6 +15,7 @@ pub enum TransformStep {
     UpdateFields(UpdateFieldsConfig),
     FilterFields(FilterFieldsConfig),
     RenameFields(RenameFieldsConfig),
+    Jq(super::jq::JqConfig),
 }
 
 impl TransformStep {
@@ -27,6 +28,7 @@ impl TransformStep {
             Self::UpdateFields(_) => "update_fields",
             Self::FilterFields(_) => "filter_fields",
             Self::RenameFields(_) => "rename_fields",
+            Self::Jq(_) => "jq",
         }
     }
 
@@ -67,6 +69,7 @@ impl TransformStep {
                     check_field_path(&f.to, &format!("{path}.fields[{i}].to"), errors);
                 }
             }
+            Self::Jq(c) => c.validate(&path, errors),
         }
     }
 }

@@ -31,6 +31,10 @@ pub struct RuntimeManifest {
     /// runtime, not only to those with a `consumer` or `producer` step.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub uses_iggy: bool,
+    /// The runtime contract version the runtime speaks (default 1); the agent refuses document
+    /// keys a runtime of an older version does not understand (`errors` needs 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_version: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +75,11 @@ impl RuntimeManifest {
         })
     }
 
+    /// The runtime contract version the runtime declares; 1 when `runtime.yml` does not say.
+    pub fn contract_version(&self) -> u32 {
+        self.contract_version.unwrap_or(1)
+    }
+
     /// The binary's file name.
     pub fn executable(&self) -> &str {
         self.executable.as_deref().unwrap_or(&self.name)
@@ -104,6 +113,17 @@ impl RuntimeManifest {
         }
         if let Some(ImageRef::Docker("") | ImageRef::Nex("")) = self.image_ref() {
             errors.push("image", "the image reference after the prefix is empty");
+        }
+        if let Some(v) = self.contract_version
+            && (v == 0 || v > crate::contract::CONTRACT_VERSION)
+        {
+            errors.push(
+                "contract_version",
+                format!(
+                    "must be between 1 and {} (the newest contract this build knows), got {v}",
+                    crate::contract::CONTRACT_VERSION
+                ),
+            );
         }
         if let Some(exe) = &self.executable
             && (exe.is_empty() || exe.contains('/'))

@@ -67,7 +67,27 @@ pub fn validate_connector(
             }
         }
     }
+    check_contract_version(config, metadata, &mut errors);
     errors.into_result(out)
+}
+
+/// Document keys a runtime understands only from some contract version on.
+fn check_contract_version(
+    config: &ConnectorConfig,
+    metadata: &RuntimeMetadata,
+    errors: &mut FieldErrors,
+) {
+    use crate::document::errors::ERRORS_CONTRACT_VERSION;
+    let declared = metadata.runtime.contract_version();
+    if config.errors.is_some() && declared < ERRORS_CONTRACT_VERSION {
+        errors.push(
+            "errors",
+            format!(
+                "runtime `{}` {} speaks runtime contract version {declared} (contract_version in its runtime.yml); the errors block needs version {ERRORS_CONTRACT_VERSION}: upgrade the runtime or remove the errors block",
+                metadata.runtime.name, metadata.runtime.version
+            ),
+        );
+    }
 }
 
 #[cfg(test)]

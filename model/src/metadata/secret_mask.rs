@@ -97,6 +97,14 @@ pub fn mask_connector(
     if let Some(p) = steps.producer.as_mut() {
         mask_iggy(&mut p.iggy);
     }
+    if let Some(p) = out
+        .errors
+        .as_mut()
+        .and_then(|e| e.dead_letter.as_mut())
+        .and_then(|d| d.producer.as_mut())
+    {
+        mask_iggy(&mut p.iggy);
+    }
     for v in out.env.values_mut() {
         *v = MASK.to_string();
     }

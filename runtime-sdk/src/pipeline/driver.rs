@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::batching::{Batching, CHANNEL_BATCHES};
+use super::dead_letter::DeadLetters;
 use super::reader::{Reader, ReaderEnd};
 use super::registry::Components;
 use super::writer::{WriteFailure, Writer};
@@ -29,6 +30,15 @@ pub(crate) async fn run(components: Components, ctx: Context) -> Result<(), Work
     let batching = Batching::for_steps(steps);
     let (mut source, source_ctx) = build_source(&components, &ctx)?;
     let (mut sink, sink_ctx) = build_sink(&components, &ctx)?;
+    let policy = ctx.connector().errors.as_ref();
+    let mut dead_letters = DeadLetters::build(policy, &ctx)?;
+    let retry = match policy.and_then(|p| p.retries) {
+        Some(retries) => super::RetryPolicy {
+            attempts: retries.saturating_add(1),
+            ..components.retry
+        },
+        None => components.retry,
+    };
 
     source
         .open(&source_ctx)
@@ -38,6 +48,14 @@ pub(crate) async fn run(components: Components, ctx: Context) -> Result<(), Work
         close_source(&mut source, &source_ctx).await;
         return Err(opening("sink", e));
     }
+    if let Err(e) = dead_letters.open().await {
+        close_sink(&mut sink, &sink_ctx).await;
+        close_source(&mut source, &source_ctx).await;
+        return Err(opening("dead-letter destination", e));
+    }
+    let dead_letter_as = dead_letters
+        .tolerates()
+        .then(|| ctx.connector().id.to_string());
     ctx.ready();
     tracing::info!(
         batch_length = batching.write_max,
@@ -56,8 +74,9 @@ pub(crate) async fn run(components: Components, ctx: Context) -> Result<(), Work
             rx,
             confirmed: confirmed_tx,
             batching,
-            retry: components.retry,
+            retry,
             failed: writer_failed.clone(),
+            dead_letters,
         }
         .run(),
     );
@@ -68,9 +87,10 @@ pub(crate) async fn run(components: Components, ctx: Context) -> Result<(), Work
         tx,
         confirmed_rx,
         batching.poll_max,
-        components.retry,
+        retry,
         writer_failed,
     );
+    reader.dead_letter_as = dead_letter_as;
     let read = reader.run().await;
 
     // The reader hung up: the writer drains what it holds. After a shutdown request that is

@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::batching::COMMIT_INTERVAL;
+use super::dead_letter::{Stage, letter};
 use super::retry::RetryPolicy;
 use super::writer::Item;
 use crate::component::{Batch, ComponentContext, ComponentError, Source};
@@ -35,6 +36,9 @@ pub(crate) struct Reader {
     pub retry: RetryPolicy,
     /// Cancelled by the writer when it fails.
     pub writer_failed: CancellationToken,
+    /// `Some(connector id)` when transform failures are dead-lettered (`tolerance: all`); else
+    /// they are dropped and counted failed.
+    pub dead_letter_as: Option<String>,
     committed: Option<Value>,
     committed_at: Instant,
 }
@@ -66,6 +70,7 @@ impl Reader {
             poll_max,
             retry,
             writer_failed,
+            dead_letter_as: None,
             committed: None,
             committed_at: Instant::now(),
         }
@@ -92,14 +97,38 @@ impl Reader {
             self.ctx
                 .metrics()
                 .record_in(batch.messages.len() as u64, bytes as u64);
-            self.chain.apply(&mut batch.messages, self.ctx.metrics());
-            if batch.messages.is_empty() && batch.cursor.is_none() {
+            let dead = match &self.dead_letter_as {
+                None => {
+                    self.chain.apply(&mut batch.messages, self.ctx.metrics());
+                    Vec::new()
+                }
+                Some(connector) => self
+                    .chain
+                    .apply_collect(&mut batch.messages, self.ctx.metrics())
+                    .into_iter()
+                    .map(|f| {
+                        let class = f.error.class();
+                        let reason = f.error.to_string();
+                        let cursor = batch.cursor.as_ref();
+                        letter(
+                            connector,
+                            &f.message,
+                            Stage::Transform,
+                            class,
+                            &reason,
+                            cursor,
+                        )
+                    })
+                    .collect(),
+            };
+            if batch.messages.is_empty() && batch.cursor.is_none() && dead.is_empty() {
                 continue;
             }
             let item = Item {
                 messages: batch.messages,
                 cursor: batch.cursor,
                 received,
+                dead,
             };
             if !self.send(item).await? {
                 return Ok(ReaderEnd::WriterStopped);

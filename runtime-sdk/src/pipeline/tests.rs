@@ -18,11 +18,13 @@ use crate::runtime::{Runtime, Workload};
 
 /// What the test source read and the test sink confirmed, observed from outside.
 #[derive(Default)]
-struct Shared {
-    polled: AtomicU64,
-    written: AtomicU64,
-    max_lead: AtomicU64,
-    commits: Mutex<Vec<u64>>,
+pub(super) struct Shared {
+    pub polled: AtomicU64,
+    pub written: AtomicU64,
+    pub max_lead: AtomicU64,
+    pub commits: Mutex<Vec<u64>>,
+    /// Messages that may be committed without reaching the sink (set aside by the error policy).
+    pub slack: AtomicU64,
 }
 
 struct TestSource {
@@ -49,7 +51,10 @@ impl Source for TestSource {
         let n = self.left.min(self.batch).min(max as u64);
         self.left -= n;
         let polled = self.shared.polled.fetch_add(n, SeqCst) + n;
-        let messages = (0..n).map(|_| Message::new(&b"{\"a\":1}"[..])).collect();
+        let first = polled - n;
+        let messages = (first..polled)
+            .map(|i| Message::new(format!("{{\"a\":1,\"n\":{i}}}")))
+            .collect();
         Ok(Some(Batch {
             messages,
             cursor: Some(Value::from(polled)),
@@ -58,7 +63,7 @@ impl Source for TestSource {
 
     async fn commit(&mut self, _: &ComponentContext, cursor: Value) -> Result<(), ComponentError> {
         let cursor = cursor.as_u64().unwrap();
-        let written = self.shared.written.load(SeqCst);
+        let written = self.shared.written.load(SeqCst) + self.shared.slack.load(SeqCst);
         assert!(
             cursor <= written,
             "committed {cursor} before the sink confirmed it (confirmed: {written})"
@@ -100,11 +105,15 @@ impl Sink for TestSink {
 }
 
 fn metadata(dir: &std::path::Path) -> RuntimeMetadata {
+    metadata_of_contract(dir, 2)
+}
+
+fn metadata_of_contract(dir: &std::path::Path, contract: u32) -> RuntimeMetadata {
+    let manifest = format!(
+        "model_version: \"1\"\nname: t\nlabel: T\nversion: 0.1.0\ncontract_version: {contract}\nauthor: {{ name: t }}\n"
+    );
     let files = [
-        (
-            "runtime.yml",
-            "model_version: \"1\"\nname: t\nlabel: T\nversion: 0.1.0\nauthor: { name: t }\n",
-        ),
+        ("runtime.yml", manifest.as_str()),
         (
             "sources/mem.yml",
             "name: mem\nlabel: Mem\nkind: source\nstatus: experimental\n",
@@ -126,14 +135,22 @@ fn metadata(dir: &std::path::Path) -> RuntimeMetadata {
     RuntimeMetadata::load_dir(dir).unwrap()
 }
 
-struct Setup {
-    count: u64,
-    batch: u64,
-    fail_polls: u32,
-    sink_delay: Duration,
-    sink_rejects: Option<u64>,
-    source_type: &'static str,
-    source_fails_to_build: bool,
+pub(super) struct Setup {
+    pub count: u64,
+    pub batch: u64,
+    pub fail_polls: u32,
+    pub sink_delay: Duration,
+    pub sink_rejects: Option<u64>,
+    pub source_type: &'static str,
+    pub source_fails_to_build: bool,
+    /// Appended to the connector document (an `errors` block, say).
+    pub extra: String,
+    /// `steps.transformer`, as flow YAML.
+    pub transformer: &'static str,
+    /// The contract version the runtime's manifest declares.
+    pub contract: u32,
+    /// See [`Shared::slack`].
+    pub slack: u64,
 }
 
 impl Default for Setup {
@@ -146,13 +163,18 @@ impl Default for Setup {
             sink_rejects: None,
             source_type: "mem",
             source_fails_to_build: false,
+            extra: String::new(),
+            transformer: "[]",
+            contract: 2,
+            slack: 0,
         }
     }
 }
 
-fn launch(setup: Setup) -> (ExitCode, Arc<Shared>) {
+pub(super) fn launch(setup: Setup) -> (ExitCode, Arc<Shared>) {
     let dir = tempfile::tempdir().unwrap();
     let shared = Arc::new(Shared::default());
+    shared.slack.store(setup.slack, SeqCst);
     let env: BTreeMap<String, String> = [
         (
             "CONNECT_STATE_DIR".to_string(),
@@ -162,36 +184,39 @@ fn launch(setup: Setup) -> (ExitCode, Arc<Shared>) {
     ]
     .into();
     let document = format!(
-        "id: t\nruntime: t\nsteps:\n  source: {{ type: {} }}\n  sink: {{ type: mem }}\n",
-        setup.source_type
+        "id: t\nruntime: t\nsteps:\n  source: {{ type: {} }}\n  transformer: {}\n  sink: {{ type: mem }}\n{}",
+        setup.source_type, setup.transformer, setup.extra
     );
     let (s1, s2) = (shared.clone(), shared.clone());
-    let components = Components::new(metadata(&dir.path().join(".connect")))
-        .source("mem", move |_: &ComponentContext| {
-            if setup.source_fails_to_build {
-                return Err(ComponentError::invalid_config(
-                    "steps.source.config: nothing works",
-                ));
-            }
-            Ok(TestSource {
-                shared: s1.clone(),
-                left: setup.count,
-                batch: setup.batch,
-                fail_polls: setup.fail_polls,
-            })
+    let components = Components::new(metadata_of_contract(
+        &dir.path().join(".connect"),
+        setup.contract,
+    ))
+    .source("mem", move |_: &ComponentContext| {
+        if setup.source_fails_to_build {
+            return Err(ComponentError::invalid_config(
+                "steps.source.config: nothing works",
+            ));
+        }
+        Ok(TestSource {
+            shared: s1.clone(),
+            left: setup.count,
+            batch: setup.batch,
+            fail_polls: setup.fail_polls,
         })
-        .sink("mem", move |_: &ComponentContext| {
-            Ok(TestSink {
-                shared: s2.clone(),
-                delay: setup.sink_delay,
-                reject: setup.sink_rejects,
-            })
+    })
+    .sink("mem", move |_: &ComponentContext| {
+        Ok(TestSink {
+            shared: s2.clone(),
+            delay: setup.sink_delay,
+            reject: setup.sink_rejects,
         })
-        .retry(RetryPolicy {
-            attempts: 3,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(1),
-        });
+    })
+    .retry(RetryPolicy {
+        attempts: 3,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(1),
+    });
     let encoded = base64::engine::general_purpose::STANDARD.encode(document);
     let code = Runtime::from_env_source(&env)
         .unwrap()

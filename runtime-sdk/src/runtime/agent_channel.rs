@@ -187,6 +187,7 @@ fn log_message(msg: &AgentMessage) {
             messages_out = c.messages_out,
             messages_filtered = c.messages_filtered,
             messages_failed = c.messages_failed,
+            messages_dead_lettered = c.messages_dead_lettered,
             batches = c.batches,
             last_error = last_error.as_deref().unwrap_or(""),
             "counters"

@@ -16,6 +16,7 @@ struct Inner {
     messages_out: AtomicU64,
     messages_filtered: AtomicU64,
     messages_failed: AtomicU64,
+    messages_dead_lettered: AtomicU64,
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
     batches: AtomicU64,
@@ -41,6 +42,11 @@ impl Metrics {
 
     pub fn record_failed(&self, messages: u64) {
         self.0.messages_failed.fetch_add(messages, Relaxed);
+    }
+
+    /// Messages set aside by the error policy (dead-lettered, or dropped without a destination).
+    pub fn record_dead_lettered(&self, messages: u64) {
+        self.0.messages_dead_lettered.fetch_add(messages, Relaxed);
     }
 
     /// One batch confirmed downstream, `latency` after its first message arrived.
@@ -82,6 +88,7 @@ impl Metrics {
             messages_out: i.messages_out.load(Relaxed),
             messages_filtered: i.messages_filtered.load(Relaxed),
             messages_failed: i.messages_failed.load(Relaxed),
+            messages_dead_lettered: i.messages_dead_lettered.load(Relaxed),
             bytes_in: i.bytes_in.load(Relaxed),
             bytes_out: i.bytes_out.load(Relaxed),
             batches,

@@ -181,8 +181,12 @@ impl Runtime {
         }
         let mut steps = serde_json::to_value(&config.steps).map_err(|e| e.to_string())?;
         secret_ref::resolve(&mut steps, "steps", &ProcessEnv, &mut errors);
+        let mut policy = serde_json::to_value(&config.errors).map_err(|e| e.to_string())?;
+        secret_ref::resolve(&mut policy, "errors", &ProcessEnv, &mut errors);
         let mut config = ConnectorConfig {
             steps: serde_json::from_value(steps)
+                .map_err(|e| format!("invalid connector config:\n{e}"))?,
+            errors: serde_json::from_value(policy)
                 .map_err(|e| format!("invalid connector config:\n{e}"))?,
             ..config
         };

@@ -131,7 +131,7 @@ type CounterField = fn(&Counters) -> u64;
 /// same atomics the heartbeat reports.
 fn register_counters(provider: &SdkMeterProvider, metrics: &Metrics) {
     let meter = provider.meter("connect-runtime");
-    let counters: [(&str, &str, CounterField); 7] = [
+    let counters: [(&str, &str, CounterField); 8] = [
         ("connect.messages.in", "messages read from the input", |c| {
             c.messages_in
         }),
@@ -149,6 +149,11 @@ fn register_counters(provider: &SdkMeterProvider, metrics: &Metrics) {
             "connect.messages.failed",
             "messages that failed a transform",
             |c| c.messages_failed,
+        ),
+        (
+            "connect.messages.dead_lettered",
+            "messages set aside by the error policy",
+            |c| c.messages_dead_lettered,
         ),
         ("connect.bytes.in", "payload bytes read", |c| c.bytes_in),
         ("connect.bytes.out", "payload bytes confirmed", |c| {

@@ -14,6 +14,14 @@ pub(crate) enum LineFormat {
 }
 
 impl LineFormat {
+    /// Why `message` cannot be written as one line in this format, if it cannot: a raw payload
+    /// holding a newline would become two lines.
+    pub(crate) fn unencodable(self, message: &Message) -> Option<&'static str> {
+        (self == Self::Payload && memchr::memchr(b'\n', &message.payload).is_some()).then_some(
+            "the payload holds a newline and format: payload writes one message per line; use format: json",
+        )
+    }
+
     /// Appends `message` and a newline to `out`.
     pub(crate) fn append(self, message: &Message, out: &mut Vec<u8>) {
         match self {

@@ -56,6 +56,7 @@ impl Agent {
                 counters.messages_out += h.counters.messages_out;
                 counters.messages_filtered += h.counters.messages_filtered;
                 counters.messages_failed += h.counters.messages_failed;
+                counters.messages_dead_lettered += h.counters.messages_dead_lettered;
                 counters.bytes_in += h.counters.bytes_in;
                 counters.bytes_out += h.counters.bytes_out;
                 counters.batches += h.counters.batches;

@@ -1,5 +1,6 @@
 //! Sink `file`: appends one message per line to a file (parent directories created), one write
-//! per batch, synced to disk per message, per batch or never.
+//! per batch, synced to disk per message, per batch or never. With `format: payload` a payload
+//! holding a newline cannot be one line: it is rejected (class `encoding`) for the error policy.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -177,7 +178,12 @@ impl Sink for FileSink {
         };
         writer.buf.clear();
         writer.ends.clear();
-        for m in batch {
+        let mut written = Written::all();
+        for (index, m) in batch.iter().enumerate() {
+            if let Some(reason) = self.config.format.unencodable(m) {
+                written.reject(index, "encoding", reason);
+                continue;
+            }
             self.config.format.append(m, &mut writer.buf);
             writer.ends.push(writer.buf.len());
         }
@@ -189,7 +195,7 @@ impl Sink for FileSink {
         .await
         .map_err(|e| ComponentError::restart(format!("the file writer failed: {e}")))?;
         self.writer = Some(writer);
-        result.map(|()| Written::all()).map_err(|e| {
+        result.map(|()| written).map_err(|e| {
             ComponentError::retry(format!(
                 "cannot write to {}: {e}",
                 self.config.path.display()

@@ -2,6 +2,7 @@
 //! HTTP server, real signals.
 
 mod cli;
+mod encoding;
 mod file_source;
 mod generate;
 mod http_server;
