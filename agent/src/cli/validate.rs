@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use connect_model::document::decode;
-use connect_model::metadata::validate_connector;
+use connect_model::metadata::{literal_secrets, validate_connector};
 
 use super::error::CliError;
 use crate::config;
@@ -51,7 +51,17 @@ fn check(file: &PathBuf, runtimes: &RuntimeRegistry) -> Vec<String> {
         Err(e) => return vec![format!("runtime: {e}")],
     };
     match validate_connector(&config, &entry.metadata) {
-        Ok(_) => Vec::new(),
+        Ok(_) => {
+            // Valid, but worth saying: on stderr, the file still counts as ok.
+            for path in literal_secrets(&config, Some(&entry.metadata)) {
+                eprintln!(
+                    "{}: warning: {}",
+                    file.display(),
+                    crate::supervisor::literal_warning(&path)
+                );
+            }
+            Vec::new()
+        }
         Err(errors) => errors.iter().map(ToString::to_string).collect(),
     }
 }

@@ -1,11 +1,12 @@
 //! From a connector's active config to what the task runs: the runtime resolved, the config
-//! validated against the runtime's component definitions, encoded and size-checked.
+//! validated against the runtime's component definitions, its literal secrets moved into the
+//! child's environment (never its argument), encoded and size-checked.
 
 use connect_model::ConnectorConfig;
 use connect_model::document::decode::to_base64;
-use connect_model::metadata::validate_connector;
+use connect_model::metadata::{literal_secrets, secrets_to_env, validate_connector};
 
-use super::child::{LaunchSpec, MAX_ARG_STRLEN};
+use super::child::{LaunchSpec, MAX_ARG_STRLEN, SecretEnv};
 use crate::runtimes::RuntimeRegistry;
 
 pub(crate) fn prepare(
@@ -24,7 +25,14 @@ pub(crate) fn prepare(
             list.join("; ")
         )
     })?;
-    let encoded = to_base64(config);
+    if version > 0 {
+        for path in literal_secrets(config, Some(&entry.metadata)) {
+            tracing::warn!(connector = %config.id, version, "{}", literal_warning(&path));
+        }
+    }
+    // The argument is readable by every local user (/proc/<pid>/cmdline); the environment is not.
+    let (argument, secrets) = secrets_to_env(config, Some(&entry.metadata));
+    let encoded = to_base64(&argument);
     if encoded.len() + 1 > MAX_ARG_STRLEN {
         return Err(format!(
             "the encoded config is {} bytes; a runtime argument is limited to {MAX_ARG_STRLEN} bytes by the kernel (MAX_ARG_STRLEN); make the config smaller (move large values into ${{file:...}} references)",
@@ -39,10 +47,18 @@ pub(crate) fn prepare(
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        secrets: SecretEnv(secrets),
         restart: config.restart.clone(),
         version,
         iggy: config.steps.consumer.is_some()
             || config.steps.producer.is_some()
             || entry.metadata.runtime.uses_iggy,
     })
+}
+
+/// What the agent says about a secret field holding a literal value.
+pub(crate) fn literal_warning(path: &str) -> String {
+    format!(
+        "{path}: a secret field holds a literal value; write `${{env:NAME}}` or `${{file:/path}}` instead (a literal is kept in the agent's state file and handed to the runtime in its environment)"
+    )
 }

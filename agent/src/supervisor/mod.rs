@@ -16,5 +16,6 @@ mod task;
 mod ticket;
 
 pub use handle::{Agent, AgentError, ConnectorMetrics, RecordSummary, ReloadReport, Totals};
+pub(crate) use launch::literal_warning;
 pub use status::{ConnectorStatus, HeartbeatInfo, State};
 pub use ticket::Ticket;
