@@ -53,15 +53,27 @@ pub enum ServeError {
 pub struct ApiServer {
     handle: axum_server::Handle<std::net::SocketAddr>,
     task: tokio::task::JoinHandle<()>,
-    runtime: tokio::runtime::Runtime,
+    runtime: ApiRuntime,
     pub address: std::net::SocketAddr,
+}
+
+/// The API's runtime, shut down without waiting when dropped: it is dropped from async code
+/// (the daemon's), where a blocking shutdown would panic; this also covers a failed start.
+struct ApiRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for ApiRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl ApiServer {
     pub async fn shutdown(self) {
         self.handle.graceful_shutdown(Some(Duration::from_secs(1)));
         let _ = self.task.await;
-        self.runtime.shutdown_background();
+        drop(self.runtime);
     }
 }
 
@@ -94,7 +106,9 @@ pub fn serve(agent: Agent) -> Result<ApiServer, ServeError> {
         .enable_all()
         .build()
         .map_err(ServeError::Runtime)?;
-    let entered = runtime.enter();
+    let runtime = ApiRuntime(Some(runtime));
+    let rt = runtime.0.as_ref().expect("just built");
+    let entered = rt.enter();
     let listener = std::net::TcpListener::bind(&http.address).map_err(bind)?;
     listener.set_nonblocking(true).map_err(bind)?;
     let address = listener.local_addr().map_err(bind)?;
@@ -107,7 +121,7 @@ pub fn serve(agent: Agent) -> Result<ApiServer, ServeError> {
             .map(|tls| tls.acceptor(limit))
             .handle(handle.clone());
         configure(server.http_builder(), &http);
-        runtime.spawn(async move {
+        rt.spawn(async move {
             if let Err(e) = server.serve(service).await {
                 tracing::error!(error = %e, "the HTTPS API stopped");
             }
@@ -118,7 +132,7 @@ pub fn serve(agent: Agent) -> Result<ApiServer, ServeError> {
             .acceptor(limit)
             .handle(handle.clone());
         configure(server.http_builder(), &http);
-        runtime.spawn(async move {
+        rt.spawn(async move {
             if let Err(e) = server.serve(service).await {
                 tracing::error!(error = %e, "the HTTP API stopped");
             }
