@@ -37,16 +37,21 @@ pub(crate) async fn add(
     id: &str,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let text = body::text(body).await?;
-    let config = body::connector(agent, &text)?;
+    let mut config = body::connector(agent, body).await?;
+    agent
+        .restore_masked(&mut config)
+        .await
+        .map_err(|e| ApiError::invalid_config(&e))?;
     agent
         .validate_config(&config)
         .map_err(|e| ApiError::invalid_config(&e))?;
+    let warnings = agent.secret_warnings(&config);
     let version = agent.add_version(id, config, false).await?;
     let body = json!({
         "id": id,
         "version": version,
         "active": false,
+        "warnings": warnings,
         "message": format!("version {version} stored; activate it with PUT /connectors/{id}/configs/active {{\"version\": {version}}}"),
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -75,8 +80,7 @@ pub(crate) async fn activate(
     id: &str,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let text = body::text(body).await?;
-    let v = body::value(&text)?;
+    let v = body::json_value(body).await?;
     let n = v
         .get("version")
         .and_then(Value::as_u64)

@@ -9,6 +9,31 @@ use serde_json::Value;
 
 use crate::supervisor::AgentError;
 
+/// Longest id (or other word from the request) echoed in a message.
+pub(crate) const ECHO_MAX: usize = 64;
+
+/// Cuts every run of characters between spaces, backticks and slashes longer than
+/// [`ECHO_MAX`], so an id of any length sent in a path comes back short.
+fn truncate_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(1024));
+    let mut run = 0usize;
+    for c in text.chars() {
+        if c.is_whitespace() || c == '`' || c == '/' {
+            run = 0;
+        } else {
+            run += 1;
+            if run == ECHO_MAX + 1 {
+                out.push('…');
+            }
+            if run > ECHO_MAX {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[derive(Debug, Serialize)]
 pub(crate) struct ApiError {
     #[serde(skip)]
@@ -33,8 +58,13 @@ impl ApiError {
         self
     }
 
+    /// The message echoes what was asked for, each word cut to [`ECHO_MAX`] characters.
     pub(crate) fn not_found(what: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", what)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            truncate_words(&what.into()),
+        )
     }
 
     pub(crate) fn connector_not_found(id: &str) -> Self {
@@ -81,7 +111,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(&self)).into_response()
+        let mut response = (self.status, axum::Json(&self)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(
+                    "Bearer realm=\"connect-agent\", charset=\"UTF-8\"",
+                ),
+            );
+        }
+        response
     }
 }
 
@@ -102,5 +141,22 @@ impl From<AgentError> for ApiError {
             AgentError::Invalid(errors) => Self::invalid_config(errors),
             _ => Self::internal(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_words_are_cut() {
+        let id = "a".repeat(500);
+        let m = super::truncate_words(&format!(
+            "connector `{id}` does not exist; see /connectors/{id}/x"
+        ));
+        assert!(m.len() < 200, "{m}");
+        assert!(m.contains(&format!("`{}…`", "a".repeat(64))), "{m}");
+        assert_eq!(
+            super::truncate_words("no such endpoint"),
+            "no such endpoint"
+        );
     }
 }

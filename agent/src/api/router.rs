@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::iggy::{self, IggyKind};
-use super::{auth, configs, connectors, cors, logs, openapi, prometheus, runtimes, system};
+use super::{auth, configs, connectors, cors, csrf, logs, openapi, prometheus, runtimes, system};
 use crate::config::HttpSection;
 use crate::supervisor::Agent;
 
@@ -31,7 +31,12 @@ pub fn router(agent: Agent, http: &HttpSection) -> Result<Router, cors::CorsErro
             "/connectors",
             get(connectors::list).post(connectors::create),
         )
-        .route("/connectors/validate", post(connectors::validate))
+        .route(
+            "/connectors/validate",
+            post(connectors::validate)
+                .get(connectors::show_reserved)
+                .delete(connectors::delete_reserved),
+        )
         .route(
             "/connectors/{id}",
             get(connectors::show).delete(connectors::delete),
@@ -104,7 +109,11 @@ pub fn router(agent: Agent, http: &HttpSection) -> Result<Router, cors::CorsErro
         .fallback(|| async {
             ApiError::not_found("no such endpoint; the endpoints are listed at /openapi.json")
         })
-        .method_not_allowed_fallback(|| async {
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            // Without CORS, OPTIONS still answers what the path allows (axum adds `Allow`).
+            if method == axum::http::Method::OPTIONS {
+                return StatusCode::NO_CONTENT.into_response();
+            }
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -113,6 +122,10 @@ pub fn router(agent: Agent, http: &HttpSection) -> Result<Router, cors::CorsErro
             .into_response()
         })
         .with_state(agent);
+    app = app.layer(axum::middleware::from_fn_with_state(
+        csrf::Policy::new(http),
+        csrf::check,
+    ));
     if !http.api_key.is_empty() {
         let key: Arc<[u8]> = http.api_key.as_bytes().into();
         app = app.layer(axum::middleware::from_fn_with_state(key, auth::require_key));

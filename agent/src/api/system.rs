@@ -26,6 +26,13 @@ pub(crate) async fn health() -> Response {
 
 /// Ready when the config was loaded (the agent runs) and the state dir is writable.
 pub(crate) async fn ready(State(agent): State<Agent>) -> Response {
+    if let Some(reason) = crate::fd_budget::exhausted() {
+        let message = format!(
+            "{reason}; close idle API connections or raise the agent's descriptor limit (ulimit -n, LimitNOFILE)"
+        );
+        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", message)
+            .into_response();
+    }
     let state = &agent.config().state.path;
     match nix::unistd::access(state, nix::unistd::AccessFlags::W_OK) {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),

@@ -35,8 +35,14 @@ pub enum ConnectorCmd {
         #[arg(long, short = 'f')]
         file: PathBuf,
     },
-    /// Stop and delete a connector (a config-dir connector stays hidden until its file changes).
-    Delete { id: String },
+    /// Stop and delete a connector (a config-dir connector stays hidden until its file changes);
+    /// its state (cursors) and log files are removed unless --keep-state.
+    Delete {
+        id: String,
+        /// Keep its state and logs: a new connector with the same id resumes from them.
+        #[arg(long)]
+        keep_state: bool,
+    },
     /// Start a connector (desired running).
     Start { id: String },
     /// Stop a connector (desired stopped).
@@ -115,8 +121,9 @@ pub(super) fn run(cmd: ConnectorCmd, client: &Client, format: Format) -> Result<
             )
         }
         ConnectorCmd::Apply { file } => apply(client, format, &file),
-        ConnectorCmd::Delete { id } => {
-            let r = client.delete(&format!("/connectors/{id}"))?;
+        ConnectorCmd::Delete { id, keep_state } => {
+            let query = if keep_state { "?keep_state=true" } else { "" };
+            let r = client.delete(&format!("/connectors/{id}{query}"))?;
             done(format, &r, &cell(&r["message"]))
         }
         ConnectorCmd::Start { id } => action(client, format, &id, "start"),
@@ -149,6 +156,10 @@ fn read(file: &PathBuf) -> Result<String, CliError> {
 
 /// Prints the structured answer, or `message` for people.
 fn done(format: Format, value: &Value, message: &str) -> Result<(), CliError> {
+    // Literal secrets and the like: on stderr, so structured output stays parseable.
+    for w in value["warnings"].as_array().into_iter().flatten() {
+        eprintln!("warning: {}", w.as_str().unwrap_or_default());
+    }
     if output::structured(format, value).is_none() {
         println!("{message}");
     }
@@ -253,6 +264,9 @@ fn apply(client: &Client, format: Format, file: &PathBuf) -> Result<(), CliError
         Err(e) => Err(e),
         Ok(_) => {
             let added = client.post(&format!("/connectors/{id}/configs"), Some(text))?;
+            for w in added["warnings"].as_array().into_iter().flatten() {
+                eprintln!("warning: {}", w.as_str().unwrap_or_default());
+            }
             let version = added["version"].clone();
             let r = client.put_json(
                 &format!("/connectors/{id}/configs/active"),

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use connect_model::metadata::literal_secrets;
+
 use super::error::CliError;
 use crate::catalog::RestartDefaults;
 use crate::config;
@@ -49,7 +51,22 @@ fn problems_of(file: &PathBuf, check: DocumentCheck<'_>) -> Vec<String> {
         Err(e) => return vec![format!("cannot read the file: {e}")],
     };
     match check.text(&text) {
-        Ok(_) => Vec::new(),
+        Ok(config) => {
+            // Valid, but worth saying: on stderr, the file still counts as ok.
+            let metadata = check
+                .runtimes
+                .resolve(&config.runtime)
+                .ok()
+                .map(|e| e.metadata.clone());
+            for path in literal_secrets(&config, metadata.as_deref()) {
+                eprintln!(
+                    "{}: warning: {}",
+                    file.display(),
+                    crate::supervisor::literal_warning(&path)
+                );
+            }
+            Vec::new()
+        }
         Err(e) => e.field_errors().iter().map(ToString::to_string).collect(),
     }
 }

@@ -3,6 +3,7 @@
 
 mod base_dir;
 mod byte_size;
+mod cors_rules;
 mod env_overrides;
 mod iggy_keys;
 mod sections;

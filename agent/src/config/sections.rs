@@ -100,6 +100,13 @@ pub struct HttpSection {
     pub api_key: String,
     /// `GET /` answers the Iggy connectors runtime's text instead of connect's JSON.
     pub iggy_compat_root: bool,
+    /// Connections served at once; more are closed as soon as they are accepted. The agent
+    /// lowers it further when its descriptor limit is low, keeping a reserve for runtimes.
+    pub max_connections: usize,
+    /// A connection that has not sent a whole request head within this time is closed: a
+    /// half-sent head, or a keep-alive connection left idle between requests.
+    #[serde(with = "duration")]
+    pub header_read_timeout: Duration,
     pub cors: CorsSection,
     pub tls: HttpTlsSection,
 }
@@ -111,6 +118,8 @@ impl Default for HttpSection {
             address: "127.0.0.1:8081".into(),
             api_key: String::new(),
             iggy_compat_root: false,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
             cors: CorsSection::default(),
             tls: HttpTlsSection::default(),
         }
@@ -295,6 +304,16 @@ impl AgentConfig {
             return err(
                 "supervisor.heartbeat_timeout",
                 "must be longer than supervisor.heartbeat_interval".into(),
+            );
+        }
+        super::cors_rules::check(&self.http.cors)?;
+        if self.http.max_connections == 0 {
+            return err("http.max_connections", "must be at least 1".into());
+        }
+        if self.http.header_read_timeout.is_zero() {
+            return err(
+                "http.header_read_timeout",
+                "must be greater than zero".into(),
             );
         }
         if s.max_backoff < s.initial_backoff {

@@ -29,10 +29,24 @@ pub(crate) struct LaunchSpec {
     pub encoded: Arc<str>,
     /// The connector's own `env`.
     pub env: Vec<(String, String)>,
+    /// `CONNECT_SECRET_<n>` variables: the literal secrets the encoded config references.
+    pub secrets: SecretEnv,
     pub restart: RestartConfig,
     pub version: u32,
     /// Whether the runtime gets the agent's Iggy connection and credentials.
     pub iggy: bool,
+}
+
+/// Variables holding secret values; `Debug` shows their names only.
+#[derive(Clone, Default)]
+pub(crate) struct SecretEnv(pub Vec<(String, String)>);
+
+impl std::fmt::Debug for SecretEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
+    }
 }
 
 /// Environment every child gets, prepared once.
@@ -177,6 +191,18 @@ pub(crate) fn check_argument_size(len: usize) -> Result<(), SpawnError> {
     Ok(())
 }
 
+impl SpawnError {
+    /// Out of descriptors: worth retrying once connections or files are closed.
+    pub(crate) fn is_transient(&self) -> bool {
+        match self {
+            Self::StateDir { source, .. } | Self::Exec { source, .. } => {
+                crate::fd_budget::is_exhaustion(source)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Starts `<binary> <encoded>` with the contract's environment: stdin from /dev/null, output
 /// piped, own process group, SIGKILL when the agent dies.
 pub(crate) fn spawn(
@@ -187,16 +213,18 @@ pub(crate) fn spawn(
 ) -> Result<Spawned, SpawnError> {
     check_argument_size(spec.encoded.len())?;
     let state_dir = env.state_root.join(id);
-    std::fs::create_dir_all(&state_dir).map_err(|source| SpawnError::StateDir {
-        path: state_dir.clone(),
-        source,
+    connect_model::atomic::create_private_dir(&state_dir).map_err(|source| {
+        SpawnError::StateDir {
+            path: state_dir.clone(),
+            source,
+        }
     })?;
     use connect_model::contract::env::vars;
     let mut vars_map: BTreeMap<OsString, OsString> = env.inherited.iter().cloned().collect();
     let mut set = |k: &str, v: &OsStr| {
         vars_map.insert(k.into(), v.to_os_string());
     };
-    for (k, v) in &spec.env {
+    for (k, v) in spec.env.iter().chain(&spec.secrets.0) {
         set(k, v.as_ref());
     }
     for (k, v) in &env.common {

@@ -17,5 +17,6 @@ mod ticket;
 
 pub(crate) use child::check_argument_size;
 pub use handle::{Agent, AgentError, ConnectorMetrics, RecordSummary, ReloadReport, Totals};
+pub(crate) use launch::literal_warning;
 pub use status::{ConnectorStatus, Health, HeartbeatInfo, State};
 pub use ticket::Ticket;

@@ -50,6 +50,8 @@ struct Outcome {
     ending: Option<Ending>,
     ran_for: Duration,
     spawn_error: Option<String>,
+    /// The spawn failed for want of descriptors: retried with backoff, never `failed`.
+    spawn_transient: bool,
 }
 
 enum Next {
@@ -130,6 +132,7 @@ impl Task {
             .spawner
             .spawn(&self.id, &instance, &self.spec, &self.sup.env)
             .await;
+        crate::fd_budget::note_spawn(spawned.as_ref().is_err_and(|e| e.is_transient()));
         let spawned = match spawned {
             Ok(s) => s,
             Err(e) => {
@@ -137,6 +140,7 @@ impl Task {
                     status: None,
                     ending: None,
                     ran_for: Duration::ZERO,
+                    spawn_transient: e.is_transient(),
                     spawn_error: Some(e.to_string()),
                 };
             }
@@ -235,6 +239,7 @@ impl Task {
             ending,
             ran_for,
             spawn_error: None,
+            spawn_transient: false,
         }
     }
 
@@ -319,7 +324,15 @@ impl Task {
             Some(Ending::Hang) | None => {}
         }
         if let Some(e) = o.spawn_error {
-            return self.settle(State::Failed, Some(e));
+            if !o.spawn_transient {
+                return self.settle(State::Failed, Some(e));
+            }
+            // Out of descriptors is the agent's condition, not the connector's: the backoff
+            // grows, the failure count that gives up does not.
+            let attempt = failures.saturating_add(1);
+            *failures = attempt.min(restart_cap(&self.spec.restart));
+            let how = format!("the runtime could not be started ({e})");
+            return self.back_off(how, false, failures, attempt, jitter).await;
         }
         let restart = &self.spec.restart;
         if o.ran_for >= restart.stable_after {
@@ -361,19 +374,30 @@ impl Task {
                 );
             }
         }
+        let how = format!("the runtime {how}");
+        let attempt = *failures;
+        self.back_off(how, success, failures, attempt, jitter).await
+    }
+
+    /// Waits the jittered backoff for `attempt`, then runs again (or obeys a command).
+    async fn back_off(
+        &mut self,
+        how: String,
+        success: bool,
+        failures: &mut u32,
+        attempt: u32,
+        jitter: &mut Jitter,
+    ) -> Next {
+        let restart = &self.spec.restart;
         let delay = Backoff::new(restart.initial_backoff, restart.max_backoff)
-            .jittered((*failures).max(1), jitter);
-        tracing::info!(connector = %self.id, "the runtime {how}; restarting in {}", connect_model::document::duration::format(delay));
-        let f = *failures;
+            .jittered(attempt.max(1), jitter);
+        tracing::info!(connector = %self.id, "{how}; restarting in {}", connect_model::document::duration::format(delay));
+        let f = attempt;
         self.slot.update(|s| {
             s.set_state(State::Backoff);
             s.backoff_ms = Some(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
             s.consecutive_failures = f;
-            s.error = if success {
-                None
-            } else {
-                Some(format!("the runtime {how}"))
-            };
+            s.error = if success { None } else { Some(how) };
         });
         let until = Instant::now() + delay;
         loop {
@@ -425,6 +449,14 @@ impl Task {
             }
         });
         Next::Idle
+    }
+}
+
+/// The most consecutive failures a retry that must never give up may count.
+fn restart_cap(restart: &connect_model::document::RestartConfig) -> u32 {
+    match restart.max_consecutive_failures {
+        0 => u32::MAX,
+        max => max.saturating_sub(1).max(1),
     }
 }
 

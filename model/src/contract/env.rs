@@ -62,6 +62,10 @@ pub mod vars {
     pub const OTEL_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
     pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
 
+    /// Prefix of the variables carrying a connector's literal secrets (`CONNECT_SECRET_1`, …),
+    /// which its config references as `${env:CONNECT_SECRET_<n>}`.
+    pub const SECRET_PREFIX: &str = "CONNECT_SECRET_";
+
     /// Every `CONNECT_*` variable a runtime reads.
     pub const ALL: &[&str] = &[
         CONNECTOR_ID,

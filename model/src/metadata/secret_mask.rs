@@ -41,11 +41,16 @@ pub fn mask_fields(fields: &[FieldSpec], config: &mut Map<String, Value>) {
     }
 }
 
+/// Whether a key's name says it holds a secret (for configs whose definitions are unknown).
+pub(crate) fn is_secret_name(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_NAME_HINTS.iter().any(|h| key.contains(h))
+}
+
 /// Masks by key name, for configs whose definitions are unknown.
 pub fn mask_by_name(config: &mut Map<String, Value>) {
     for (k, v) in config.iter_mut() {
-        let key = k.to_ascii_lowercase();
-        if SECRET_NAME_HINTS.iter().any(|h| key.contains(h)) {
+        if is_secret_name(k) {
             *v = mask_value(v);
         } else if let Value::Object(m) = v {
             mask_by_name(m);

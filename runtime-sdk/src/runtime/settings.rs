@@ -153,6 +153,7 @@ impl RuntimeSettings {
             .filter(|n| {
                 n.starts_with(crate::document::connector::RESERVED_ENV_PREFIX)
                     && !vars::ALL.contains(&n.as_str())
+                    && !n.starts_with(vars::SECRET_PREFIX)
             })
             .collect();
         unknown_vars.sort();

@@ -315,21 +315,19 @@ bin_dirs = ["{bin_dir}"]
     }
 
     pub fn post(&self, path: &str, body: &str) -> Response {
-        self.with_key(
-            self.http
-                .post(format!("{}{path}", self.url))
-                .body(body.to_string()),
-        )
+        self.with_key(with_content_type(
+            self.http.post(format!("{}{path}", self.url)),
+            body,
+        ))
         .send()
         .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     pub fn put(&self, path: &str, body: &str) -> Response {
-        self.with_key(
-            self.http
-                .put(format!("{}{path}", self.url))
-                .body(body.to_string()),
-        )
+        self.with_key(with_content_type(
+            self.http.put(format!("{}{path}", self.url)),
+            body,
+        ))
         .send()
         .unwrap_or_else(|e| panic!("PUT {path}: {e}"))
     }
@@ -377,6 +375,23 @@ pub fn pid_of(c: &Value) -> u64 {
 
 pub fn sigkill(pid: u64) {
     kill(Pid::from_raw(pid as i32), Signal::SIGKILL).expect("SIGKILL the runtime");
+}
+
+/// A body of JSON (starting with `{`) or YAML, labelled as such (the agent refuses other
+/// media types); an empty body goes without a type.
+pub fn with_content_type(
+    r: reqwest::blocking::RequestBuilder,
+    body: &str,
+) -> reqwest::blocking::RequestBuilder {
+    if body.is_empty() {
+        return r;
+    }
+    let ct = if body.trim_start().starts_with('{') {
+        "application/json"
+    } else {
+        "application/yaml"
+    };
+    r.header("content-type", ct).body(body.to_string())
 }
 
 pub fn client() -> Client {

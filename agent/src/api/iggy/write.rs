@@ -26,10 +26,9 @@ pub(super) async fn add_config(
     body: Body,
 ) -> Result<Response, ApiError> {
     let record = guard(&agent, kind, &key).await?;
-    let text = body::text(body).await?;
-    let value = body::value(&text)?;
+    let value = body::json_value(body).await?;
     if value.get("steps").is_some() {
-        return crate::api::configs::add(&agent, &key, Body::from(text)).await;
+        return crate::api::configs::add(&agent, &key, Body::from(value.to_string())).await;
     }
     let Some(map) = value.as_object() else {
         return Err(ApiError::bad_request(
@@ -97,8 +96,8 @@ pub(super) async fn activate(
     body: Body,
 ) -> Result<Response, ApiError> {
     let record = guard(&agent, kind, &key).await?;
-    let text = body::text(body).await?;
-    let n = body::value(&text)?
+    let n = body::json_value(body)
+        .await?
         .get("version")
         .and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())

@@ -73,7 +73,8 @@ impl Agent {
             events: erx,
         };
         self.inner.registry.insert(id, slot);
-        unpoisoned(self.inner.tasks.lock()).spawn(task.run(run));
+        // On the supervisor's runtime, whichever runtime the caller (the API) runs on.
+        unpoisoned(self.inner.tasks.lock()).spawn_on(task.run(run), &self.inner.supervision);
     }
 
     /// A connector that cannot run: shown as failed with the reason; a running task for the id stops.

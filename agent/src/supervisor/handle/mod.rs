@@ -58,6 +58,8 @@ struct Inner {
     background: Mutex<JoinSet<()>>,
     stop_background: CancellationToken,
     started: Instant,
+    /// The runtime the connector tasks, the agent channel and the watchdogs run on (never the API's).
+    supervision: tokio::runtime::Handle,
 }
 
 impl Agent {
@@ -65,10 +67,14 @@ impl Agent {
     /// connector whose desired state is running.
     pub async fn start(config: AgentConfig) -> Result<(Self, ReloadReport), AgentError> {
         let state = config.state.path.clone();
-        std::fs::create_dir_all(&state).map_err(|source| AgentError::StateDir {
-            path: state.clone(),
-            source,
-        })?;
+        let tightened =
+            crate::private_state::secure(&state).map_err(|source| AgentError::StateDir {
+                path: state.clone(),
+                source,
+            })?;
+        if tightened > 0 {
+            tracing::info!(state = %state.display(), tightened, "state made owner-only (directories 0700, files 0600)");
+        }
         let store = Store::open(&state)?;
         let socket = config.socket_path();
         let listener = channel::bind(&socket)?;
@@ -113,6 +119,7 @@ impl Agent {
                 background: Mutex::new(background),
                 stop_background,
                 started: Instant::now(),
+                supervision: tokio::runtime::Handle::current(),
             }),
         };
         let report = agent.reload().await?;

@@ -13,6 +13,7 @@ use crate::store::{ConnectorRecord, Desired, Origin};
 use crate::supervisor::launch::prepare;
 use crate::supervisor::slot::Command;
 use crate::supervisor::status::ConnectorStatus;
+use crate::supervisor::ticket::Ticket;
 
 /// The durable facts of a connector that its status does not carry.
 #[derive(Debug, Clone)]
@@ -157,7 +158,8 @@ impl Agent {
     /// Stops the connector and forgets it. A connector created through the API is removed
     /// from the state; one from a config file (read-only) is hidden, durably, until its file
     /// changes.
-    pub async fn delete_connector(&self, id: &str) -> Result<(), AgentError> {
+    /// The returned ticket resolves once its runtime has exited.
+    pub async fn delete_connector(&self, id: &str) -> Result<Option<Ticket>, AgentError> {
         let mut store = self.inner.store.lock().await;
         let slot = self.inner.registry.remove(id);
         let known = match store.doc.connectors.get_mut(id) {
@@ -175,11 +177,75 @@ impl Agent {
         if known {
             store.save()?;
         }
-        if let Some(slot) = slot {
+        let ticket = slot.map(|slot| {
+            let ticket = Ticket::stop(slot.clone(), self.subscribe());
             slot.send(Command::Remove);
-        }
+            ticket
+        });
         self.inner.changed.bump();
-        Ok(())
+        Ok(ticket)
+    }
+
+    /// Removes what a deleted connector leaves on disk: its state directory (cursors, durable
+    /// positions) and its log files, rotated ones included. Returns what was removed.
+    pub fn remove_connector_files(&self, id: &str) -> std::io::Result<Vec<std::path::PathBuf>> {
+        let mut removed = Vec::new();
+        let state = self.inner.sup.env.state_root.join(id);
+        if state.exists() {
+            std::fs::remove_dir_all(&state)?;
+            removed.push(state);
+        }
+        let logs = self.inner.config.logs_dir();
+        let Ok(entries) = std::fs::read_dir(&logs) else {
+            return Ok(removed);
+        };
+        let names = [format!("{id}.stdout.log"), format!("{id}.stderr.log")];
+        for entry in entries {
+            let path = entry?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let ours = names.iter().any(|base| {
+                name.strip_prefix(base.as_str()).is_some_and(|rest| {
+                    rest.is_empty()
+                        || rest
+                            .strip_prefix('.')
+                            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                })
+            });
+            if ours {
+                std::fs::remove_file(&path)?;
+                removed.push(path);
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Masked secrets sent back (`******`, as the API shows them) become the values stored in
+    /// the connector's active config; a masked field with nothing stored is an error naming it.
+    pub async fn restore_masked(&self, config: &mut ConnectorConfig) -> Result<(), FieldErrors> {
+        let stored = {
+            let store = self.inner.store.lock().await;
+            store
+                .doc
+                .connectors
+                .get(config.id.as_str())
+                .filter(|r| !r.deleted)
+                .map(|r| r.active_config().clone())
+        };
+        let runtimes = self.runtimes();
+        let metadata = runtimes.resolve(&config.runtime).ok().map(|e| &*e.metadata);
+        connect_model::metadata::restore_masked(config, stored.as_ref(), metadata)
+    }
+
+    /// One warning per secret field holding a literal value instead of a reference.
+    pub fn secret_warnings(&self, config: &ConnectorConfig) -> Vec<String> {
+        let runtimes = self.runtimes();
+        let metadata = runtimes.resolve(&config.runtime).ok().map(|e| &*e.metadata);
+        connect_model::metadata::literal_secrets(config, metadata)
+            .iter()
+            .map(|path| crate::supervisor::launch::literal_warning(path))
+            .collect()
     }
 
     /// Every problem a start would hit: [`Agent::validate`] plus the encoded size limit.
