@@ -15,6 +15,7 @@ mod router;
 mod runtimes;
 mod system;
 mod tls;
+mod ui;
 mod views;
 
 use std::time::Duration;
