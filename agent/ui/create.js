@@ -25,7 +25,8 @@ export function createPage(root, onError) {
     row('source', source), sourceFields, row('sink', sink), sinkFields, create);
 
   let runtimes = [];
-  let specs = { source: null, sink: null };
+  const specs = { source: null, sink: null };
+  const pending = { source: '', sink: '' };
   let timer = null;
 
   async function loadRuntimes() {
@@ -50,8 +51,13 @@ export function createPage(root, onError) {
     box.replaceChildren();
     specs[step] = null;
     if (!select.value) { changed(); return; }
+    // A later pick wins: answers for an earlier runtime or component are dropped.
+    const wanted = `${runtime.value}/${select.value}`;
+    pending[step] = wanted;
     try {
       const spec = await apiOk('GET', `/runtimes/${encodeURIComponent(runtime.value)}/${step}s/${encodeURIComponent(select.value)}`);
+      if (pending[step] !== wanted) return;
+      box.replaceChildren();
       specs[step] = spec;
       box.append(el('legend', {}, `${step}: ${spec.label || spec.name}`), spec.description ? el('p', { class: 'muted' }, spec.description) : '',
         ...(spec.fields || []).map((f) => fieldInput(step, f)));
