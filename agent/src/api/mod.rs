@@ -13,6 +13,7 @@ mod openapi;
 mod prometheus;
 mod router;
 mod runtimes;
+mod schema;
 mod system;
 mod tls;
 mod ui;
