@@ -1,5 +1,6 @@
 //! API-key authentication: `api-key: KEY` or `Authorization: Bearer KEY`, compared in constant
-//! time; `/`, `/health` and `/ready` stay open so probes need no secret.
+//! time; `/`, `/health` and `/ready` stay open so probes need no secret, and the dashboard's
+//! static files under `/ui` so the page can load and ask for the key.
 
 use std::sync::Arc;
 
@@ -20,7 +21,10 @@ pub(crate) async fn require_key(
     request: Request,
     next: Next,
 ) -> Response {
-    if OPEN.contains(&request.uri().path()) || request.method() == axum::http::Method::OPTIONS {
+    if OPEN.contains(&request.uri().path())
+        || super::ui::is_static(request.uri().path())
+        || request.method() == axum::http::Method::OPTIONS
+    {
         return next.run(request).await;
     }
     let headers = request.headers();

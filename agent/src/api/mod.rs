@@ -16,8 +16,10 @@ mod openapi;
 mod prometheus;
 mod router;
 mod runtimes;
+mod schema;
 mod system;
 mod tls;
+mod ui;
 mod views;
 
 use std::time::Duration;

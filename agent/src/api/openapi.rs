@@ -197,6 +197,20 @@ pub(crate) const ROUTES: &[(&str, &str, &str, &str, Body)] = &[
     ),
     (
         "get",
+        "/runtimes/{name}/sources/{component}/schema",
+        "runtimes",
+        "JSON Schema of a source component's config, from its field definitions",
+        Body::None,
+    ),
+    (
+        "get",
+        "/runtimes/{name}/sinks/{component}/schema",
+        "runtimes",
+        "JSON Schema of a sink component's config, from its field definitions",
+        Body::None,
+    ),
+    (
+        "get",
         "/sinks",
         "iggy",
         "Iggy-compatible: connectors that consume from Iggy",

@@ -13,7 +13,9 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::iggy::{self, IggyKind};
-use super::{auth, configs, connectors, cors, csrf, logs, openapi, prometheus, runtimes, system};
+use super::{
+    auth, configs, connectors, cors, csrf, logs, openapi, prometheus, runtimes, schema, system, ui,
+};
 use crate::config::HttpSection;
 use crate::supervisor::Agent;
 
@@ -104,6 +106,17 @@ pub fn router(agent: Agent, http: &HttpSection) -> Result<Router, cors::CorsErro
             get(runtimes::source),
         )
         .route("/runtimes/{name}/sinks/{component}", get(runtimes::sink))
+        .route(
+            "/runtimes/{name}/sources/{component}/schema",
+            get(schema::source),
+        )
+        .route(
+            "/runtimes/{name}/sinks/{component}/schema",
+            get(schema::sink),
+        )
+        .route("/ui", get(ui::index))
+        .route("/ui/", get(ui::index))
+        .route("/ui/{*path}", get(ui::asset))
         .nest("/sinks", iggy::routes(IggyKind::Sink))
         .nest("/sources", iggy::routes(IggyKind::Source))
         .fallback(|| async {

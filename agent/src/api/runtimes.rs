@@ -31,7 +31,7 @@ pub(crate) async fn list(State(agent): State<Agent>) -> Response {
     Json(json!({ "runtimes": list, "problems": runtimes.problems })).into_response()
 }
 
-fn find(agent: &Agent, name: &str) -> Result<RuntimeEntry, ApiError> {
+pub(super) fn find(agent: &Agent, name: &str) -> Result<RuntimeEntry, ApiError> {
     let r = RuntimeRef::try_from(name.to_string())
         .map_err(|e| ApiError::bad_request(format!("`{name}` is not a runtime name: {e}")))?;
     agent

@@ -1,4 +1,4 @@
-//! `connect-agent runtime list|show NAME [COMPONENT]`.
+//! `connect-agent runtime list|show NAME [COMPONENT]|schema NAME source|sink COMPONENT`.
 
 use clap::Subcommand;
 
@@ -15,6 +15,14 @@ pub enum RuntimeCmd {
         name: String,
         component: Option<String>,
     },
+    /// The JSON Schema of a component's config (from its field definitions), for editors:
+    /// `runtime schema NAME source|sink COMPONENT > x.json`.
+    Schema {
+        name: String,
+        #[arg(value_enum)]
+        kind: SchemaKind,
+        component: String,
+    },
     /// Scaffold a new runtime crate (offline): components, .connect definitions, tests, README.
     New {
         /// The runtime's name (binary, crate and `runtime:` in connector documents).
@@ -29,8 +37,30 @@ pub enum RuntimeCmd {
     },
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SchemaKind {
+    Source,
+    Sink,
+}
+
 pub(super) fn run(cmd: RuntimeCmd, client: &Client, format: Format) -> Result<(), CliError> {
     match cmd {
+        RuntimeCmd::Schema {
+            name,
+            kind,
+            component,
+        } => {
+            let kind = match kind {
+                SchemaKind::Source => "sources",
+                SchemaKind::Sink => "sinks",
+            };
+            let schema = client.get(&format!("/runtimes/{name}/{kind}/{component}/schema"))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
+            Ok(())
+        }
         RuntimeCmd::New {
             name,
             dir,

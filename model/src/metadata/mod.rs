@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod component_spec;
 pub mod config_fields;
 pub mod config_validator;
+pub mod json_schema;
 pub mod manifest;
 pub mod secret_fields;
 pub mod secret_mask;
@@ -16,6 +17,7 @@ pub use component_spec::{
 };
 pub use config_fields::config_fields;
 pub use config_validator::validate_config;
+pub use json_schema::component_schema;
 pub use manifest::{Author, RuntimeManifest};
 pub use secret_fields::{literal_secrets, restore_masked, secrets_to_env};
 pub use secret_mask::{MASK, mask_connector, mask_fields};
