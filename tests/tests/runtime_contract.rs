@@ -240,7 +240,11 @@ fn the_agent_channel_gets_ready_and_heartbeats_with_counters() {
             } => {
                 assert_eq!(
                     (contract, connector_id.as_str(), instance_id.as_str()),
-                    (1, "probe", "probe-1")
+                    (
+                        connect_runtime_sdk::contract::agent_message::CONTRACT_VERSION,
+                        "probe",
+                        "probe-1"
+                    )
                 );
                 assert_eq!((pid, runtime.as_str()), (child.id(), "contract-probe"));
                 ready = true;
