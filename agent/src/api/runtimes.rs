@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use connect_model::document::{ComponentKind, RuntimeRef};
+use connect_model::metadata::ComponentSpec;
 use serde_json::json;
 
 use super::error::ApiError;
@@ -69,19 +70,31 @@ fn component_of(
     kind: ComponentKind,
     component: &str,
 ) -> Result<Response, ApiError> {
+    Ok(Json(component_spec(agent, name, kind, component)?).into_response())
+}
+
+/// One component's definition, or a 404 naming the components the runtime offers.
+pub(super) fn component_spec(
+    agent: &Agent,
+    name: &str,
+    kind: ComponentKind,
+    component: &str,
+) -> Result<ComponentSpec, ApiError> {
     let e = find(agent, name)?;
-    let spec = e.metadata.component(kind, component).ok_or_else(|| {
-        let known: Vec<_> = e
-            .metadata
-            .components(kind)
-            .keys()
-            .map(String::as_str)
-            .collect();
-        ApiError::not_found(format!(
-            "runtime `{name}` has no {} `{component}`; it offers: {}",
-            kind.step_name(),
-            known.join(", ")
-        ))
-    })?;
-    Ok(Json(spec).into_response())
+    e.metadata
+        .component(kind, component)
+        .cloned()
+        .ok_or_else(|| {
+            let known: Vec<_> = e
+                .metadata
+                .components(kind)
+                .keys()
+                .map(String::as_str)
+                .collect();
+            ApiError::not_found(format!(
+                "runtime `{name}` has no {} `{component}`; it offers: {}",
+                kind.step_name(),
+                known.join(", ")
+            ))
+        })
 }

@@ -9,7 +9,7 @@ use connect_model::document::ComponentKind;
 use connect_model::metadata::component_schema;
 
 use super::error::ApiError;
-use super::runtimes::find;
+use super::runtimes::component_spec;
 use crate::supervisor::Agent;
 
 pub(crate) async fn source(
@@ -32,23 +32,10 @@ fn schema_of(
     kind: ComponentKind,
     component: &str,
 ) -> Result<Response, ApiError> {
-    let e = find(agent, name)?;
-    let spec = e.metadata.component(kind, component).ok_or_else(|| {
-        let known: Vec<_> = e
-            .metadata
-            .components(kind)
-            .keys()
-            .map(String::as_str)
-            .collect();
-        ApiError::not_found(format!(
-            "runtime `{name}` has no {} `{component}`; it offers: {}",
-            kind.step_name(),
-            known.join(", ")
-        ))
-    })?;
+    let spec = component_spec(agent, name, kind, component)?;
     Ok((
         [(header::CONTENT_TYPE, "application/schema+json")],
-        Json(component_schema(spec)),
+        Json(component_schema(&spec)),
     )
         .into_response())
 }
