@@ -1,13 +1,13 @@
 //! The same connector document gets the same verdict on every path: a file of the connectors
 //! directory, `POST /connectors/validate`, the runtime's `--validate`, and offline
-//! `connect-agent validate`.
+//! `connect-agent validate`, which also needs no agent and reports every error of every file.
 
 mod support;
 
 use std::path::Path;
 use std::process::Command;
 
-use support::TestAgent;
+use support::{TestAgent, testrt_connector};
 
 const VALID: &str = "runtime: essentials\nsteps:\n  source: { type: generate, config: { count: 1 } }\n  sink: { type: stdout }\n";
 
@@ -101,4 +101,75 @@ fn every_entry_point_gives_the_same_verdict() {
         }
     }
     agent.stop();
+}
+
+#[test]
+fn validate_is_offline_and_reports_every_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin_dir = connect_tests::workspace_bin("connect-test-runtime")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[runtimes]\npaths = [\"{}\"]\nbin_dirs = [\"{}\"]\n",
+            root.join("runtimes").display(),
+            bin_dir.display()
+        ),
+    )
+    .unwrap();
+    let good = dir.path().join("good.yml");
+    std::fs::write(&good, testrt_connector("good", "idle")).unwrap();
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(&bad, "id: bad\nruntime: testrt\nsteps:\n  source: { type: behave, config: { mode: sideways } }\n  sink: { type: nowhere }\n").unwrap();
+    let broken = dir.path().join("broken.yml");
+    std::fs::write(&broken, "id: [").unwrap();
+    let run = |files: &[&Path]| {
+        let mut c = Command::new(connect_tests::workspace_bin("connect-agent"));
+        c.arg("validate").arg("--config").arg(&config).args(files);
+        // No agent anywhere: validation must not need one.
+        c.env("CONNECT_AGENT_URL", "http://127.0.0.1:9")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[&good]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("good.yml: ok"));
+    let out = run(&[&good, &bad, &broken]);
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.yml: steps.source.config.mode"), "{err}");
+    assert!(err.contains("bad.yml: steps.sink.type"), "{err}");
+    assert!(err.contains("broken.yml"), "{err}");
+    assert!(err.contains("2 of 3 files are invalid"), "{err}");
+
+    // Six independent mistakes, six errors with their paths.
+    let six = dir.path().join("six.yml");
+    std::fs::write(
+        &six,
+        "id: Six
+runtime: testrt
+restrat: 1
+steps:
+  source: { type: behave, config: { mode: sideways } }
+  consumer: { stream: s, topic: t, consumer_group: g, start: beginning }
+  sink: { type: discard, linger: fast }
+",
+    )
+    .unwrap();
+    let out = run(&[&six]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    for path in [
+        "six.yml: id:",
+        "six.yml: restrat:",
+        "six.yml: steps.source.config.mode:",
+        "six.yml: steps.consumer.start:",
+        "six.yml: steps.sink.linger:",
+        "six.yml: steps: give exactly one of source or consumer",
+    ] {
+        assert!(err.contains(path), "`{path}` missing from:\n{err}");
+    }
 }

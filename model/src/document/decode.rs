@@ -4,7 +4,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::connector::ConnectorConfig;
-use super::every_error::deserialize_collecting;
+use super::every_error::{deserialize_collecting, is_within};
 use crate::validation::{FieldError, FieldErrors};
 
 #[derive(Debug, thiserror::Error)]
@@ -90,11 +90,7 @@ pub fn collect(value: Value) -> Result<ConnectorConfig, (FieldErrors, Option<Con
     let Some(config) = found.value else {
         return Err((errors, None));
     };
-    let consequence = |path: &str| {
-        found.repaired.iter().any(|r| {
-            path == r || path.starts_with(&format!("{r}.")) || path.starts_with(&format!("{r}["))
-        })
-    };
+    let consequence = |path: &str| found.repaired.iter().any(|r| is_within(path, r));
     for e in config.validate().0 {
         if !consequence(&e.path) {
             errors.0.push(e);

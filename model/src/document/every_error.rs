@@ -66,7 +66,7 @@ pub(crate) fn deserialize_collecting<T: DeserializeOwned>(mut doc: Value) -> Col
                 .unwrap_or(parent);
             (path, Repair::Remove(key))
         } else if let Some(key) = quoted_after(&message, "missing field `") {
-            let path = join(&parent, &key);
+            let path = join_path(&parent, &key);
             (path, Repair::Insert(key))
         } else if let Some(variant) = quoted_after(&message, "expected one of `") {
             (parent.clone(), Repair::Set(Value::from(variant)))
@@ -119,7 +119,7 @@ pub(crate) fn deserialize_collecting<T: DeserializeOwned>(mut doc: Value) -> Col
         if !applied {
             break;
         }
-        if !under_stand_in || !repaired.contains(&path) {
+        if !repaired.contains(&path) {
             repaired.push(path);
         }
     }
@@ -175,8 +175,10 @@ fn simple_path(segments: Segments<'_>) -> Option<String> {
     Some(path)
 }
 
-fn join(parent: &str, key: &str) -> String {
-    join_path(parent, key)
+/// Whether `path` is `root` or lies under it (`root.x`, `root[2]`).
+pub(crate) fn is_within(path: &str, root: &str) -> bool {
+    path.strip_prefix(root)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 fn quoted_after(message: &str, marker: &str) -> Option<String> {
