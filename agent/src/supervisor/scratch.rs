@@ -58,7 +58,12 @@ mod tests {
 
     #[test]
     fn hands_over_chunks_until_would_block_or_end() {
-        let mut chunks = vec![Ok(3), Ok(2), Err(io::ErrorKind::WouldBlock.into())].into_iter();
+        let mut chunks = vec![
+            Ok(3),
+            Ok(2),
+            Err(io::Error::from(io::ErrorKind::WouldBlock)),
+        ]
+        .into_iter();
         let mut got = Vec::new();
         let r = drain(
             |b| {
