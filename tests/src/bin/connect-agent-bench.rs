@@ -285,6 +285,19 @@ fn log_capture(lines: u64) {
     agent.stop();
 }
 
+/// `GET /health` on a new connection (as a load balancer's probe does); the status line.
+fn health(port: u16) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return "connection refused".into();
+    };
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = conn.write_all(b"GET /health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+    let mut answer = String::new();
+    let _ = conn.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or_default().to_string()
+}
+
 /// A restart storm: every runtime SIGKILLed at once (as when a peer they share goes down).
 /// Measures how long each takes to be ready again beyond its own (jittered) backoff, how the
 /// spawns spread, and the agent's `/health` latency throughout, probed every 10 ms.
@@ -307,18 +320,14 @@ fn restart_storm(n: usize) {
     let probe = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            let client = reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .expect("http client");
             let mut took = Vec::new();
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let t = Instant::now();
-                let ok = client
-                    .get(format!("http://127.0.0.1:{port}/health"))
-                    .send()
-                    .is_ok_and(|r| r.status().is_success());
-                assert!(ok, "/health did not answer 200 during the storm");
+                let answer = health(port);
+                assert!(
+                    answer.starts_with("HTTP/1.1 200"),
+                    "/health did not answer 200 during the storm: {answer:?}"
+                );
                 took.push(t.elapsed().as_micros() as u64);
                 std::thread::sleep(Duration::from_millis(10));
             }
