@@ -8,6 +8,7 @@ mod export;
 pub(crate) mod http;
 mod start;
 
+#[cfg(feature = "otlp")]
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing_subscriber::prelude::*;
@@ -22,11 +23,14 @@ pub(crate) use start::StartSpan;
 pub(crate) const TARGET: &str = "connect.trace";
 
 /// The service name of the agent's spans.
+#[cfg(feature = "otlp")]
 pub(crate) const SERVICE: &str = "connect-agent";
 
+#[cfg(feature = "otlp")]
 static EXPORTING: AtomicBool = AtomicBool::new(false);
 
 /// Whether spans are exported (the API skips its per-request span otherwise).
+#[cfg(feature = "otlp")]
 pub(crate) fn exporting() -> bool {
     EXPORTING.load(Ordering::Relaxed)
 }
@@ -72,6 +76,7 @@ pub fn init(level: &str, config: &TelemetrySection) -> Guard {
         .with_ansi(false)
         .with_filter(filter)
         .with_filter(not_traces);
+    #[cfg_attr(not(feature = "otlp"), allow(unused_mut))]
     let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![fmt.boxed()];
     let endpoint = endpoint(config, &|name| std::env::var(name).ok());
     #[cfg(feature = "otlp")]
