@@ -16,6 +16,7 @@ pub mod proc_stats;
 pub mod runtimes;
 pub mod store;
 pub mod supervisor;
+pub mod telemetry;
 
 pub use supervisor::{
     Agent, AgentError, ConnectorMetrics, ConnectorStatus, ReloadReport, State, Ticket, Totals,
