@@ -10,6 +10,7 @@ pub mod daemon;
 pub(crate) mod document_check;
 mod fd_budget;
 mod lock;
+mod placement;
 pub mod logs;
 mod private_state;
 pub mod proc_stats;
