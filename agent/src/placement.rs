@@ -20,14 +20,29 @@ pub(crate) enum Decision {
     Nowhere(String),
 }
 
-/// The decision of the agent `cluster.ordinal()` for `config`.
-pub(crate) fn decide(config: &ConnectorConfig, cluster: &ClusterSection) -> Decision {
+/// The decision of the agent `cluster.ordinal()` for `config`. `shared` says whether every
+/// agent has the connector (a file of the shared connectors directory); one created through
+/// the API lives in one agent's state only, so that agent runs it. A single agent
+/// (`members = 1`) runs everything.
+pub(crate) fn decide(config: &ConnectorConfig, cluster: &ClusterSection, shared: bool) -> Decision {
+    if cluster.members <= 1 {
+        return Decision::Here;
+    }
     let owner = match config.effective_placement() {
         Placement::All => return Decision::Here,
-        Placement::One => winner(config.id.as_str(), cluster.members),
-        Placement::Agent(k) if k < cluster.members => k,
-        Placement::Agent(k) => return Decision::Nowhere(out_of_range(k, cluster.members)),
+        Placement::Agent(k) if k >= cluster.members => {
+            return Decision::Nowhere(out_of_range(k, cluster.members));
+        }
+        Placement::Agent(k) => k,
+        Placement::One if shared => winner(config.id.as_str(), cluster.members),
+        Placement::One => return Decision::Here,
     };
+    if !shared && owner != cluster.ordinal() {
+        return Decision::Nowhere(format!(
+            "placement: agent {owner}, but this connector was created through the API of agent {} and lives in its state only; create it through agent {owner}, or put its file in the shared connectors directory",
+            cluster.ordinal()
+        ));
+    }
     if owner == cluster.ordinal() {
         Decision::Here
     } else {
@@ -87,7 +102,10 @@ mod tests {
                 assert_eq!(before, after, "{id} moved although its agent stayed");
             }
         }
-        assert!((800..1200).contains(&moved), "{moved} of 3000 were on agent 2");
+        assert!(
+            (800..1200).contains(&moved),
+            "{moved} of 3000 were on agent 2"
+        );
         // And growing back moves only the ones agent 2 wins.
         for id in ids() {
             let (before, after) = (winner(&id, 2), winner(&id, 3));
@@ -142,7 +160,7 @@ mod tests {
         };
         let one = doc("");
         let owner = winner("p", 3);
-        let decisions: Vec<Decision> = (0..3).map(|k| decide(&one, &cluster(k))).collect();
+        let decisions: Vec<Decision> = (0..3).map(|k| decide(&one, &cluster(k), true)).collect();
         assert_eq!(
             decisions.iter().filter(|d| **d == Decision::Here).count(),
             1,
@@ -155,13 +173,29 @@ mod tests {
                 Decision::Elsewhere(owner)
             }));
         let all = doc("placement: all\n");
-        assert!((0..3).all(|k| decide(&all, &cluster(k)) == Decision::Here));
+        assert!((0..3).all(|k| decide(&all, &cluster(k), true) == Decision::Here));
         let pinned = doc("placement: { agent: 1 }\n");
-        assert_eq!(decide(&pinned, &cluster(1)), Decision::Here);
-        assert_eq!(decide(&pinned, &cluster(0)), Decision::Elsewhere(1));
-        let Decision::Nowhere(why) = decide(&doc("placement: { agent: 3 }\n"), &cluster(0)) else {
+        assert_eq!(decide(&pinned, &cluster(1), true), Decision::Here);
+        assert_eq!(decide(&pinned, &cluster(0), true), Decision::Elsewhere(1));
+        let past = doc("placement: { agent: 3 }\n");
+        let Decision::Nowhere(why) = decide(&past, &cluster(0), true) else {
             panic!("a pin past the members runs nowhere");
         };
-        assert!(why.contains("members = 3") && why.contains("0 to 2"), "{why}");
+        assert!(
+            why.contains("members = 3") && why.contains("0 to 2"),
+            "{why}"
+        );
+        // A connector of one agent's state runs on that agent, unless pinned to another.
+        assert!((0..3).all(|k| decide(&one, &cluster(k), false) == Decision::Here));
+        assert_eq!(decide(&pinned, &cluster(1), false), Decision::Here);
+        let Decision::Nowhere(why) = decide(&pinned, &cluster(0), false) else {
+            panic!("an API connector pinned to another agent runs nowhere");
+        };
+        assert!(why.contains("through agent 1"), "{why}");
+        // A single agent runs everything, pins included.
+        let single = ClusterSection::default();
+        for d in [&one, &all, &pinned, &past] {
+            assert_eq!(decide(d, &single, true), Decision::Here);
+        }
     }
 }

@@ -173,7 +173,10 @@ mod tests {
     fn a_missing_or_out_of_range_ordinal_names_the_field() {
         let (field, reason) = resolve(&mut section(3, None), &hostname("web-1")).unwrap_err();
         assert_eq!(field, "cluster.ordinal");
-        assert!(reason.contains("`web-1`") && reason.contains("CONNECT_CLUSTER_ORDINAL"), "{reason}");
+        assert!(
+            reason.contains("`web-1`") && reason.contains("CONNECT_CLUSTER_ORDINAL"),
+            "{reason}"
+        );
         let (field, reason) =
             resolve(&mut section(2, None), &hostname("connect-agent-2")).unwrap_err();
         assert_eq!(field, "cluster.ordinal");
@@ -188,7 +191,12 @@ mod tests {
     fn only_the_stateful_set_pattern_gives_an_ordinal() {
         assert_eq!(from_host_name("connect-agent-0"), Some(0));
         assert_eq!(from_host_name("connect-agent-12\n"), Some(12));
-        for name in ["connect-agent-", "connect-agent-x", "ip-10-0-0-5", "connect-agent-1a"] {
+        for name in [
+            "connect-agent-",
+            "connect-agent-x",
+            "ip-10-0-0-5",
+            "connect-agent-1a",
+        ] {
             assert_eq!(from_host_name(name), None, "{name}");
         }
     }

@@ -105,7 +105,9 @@ fn cluster_keys_come_from_the_file_or_the_environment() {
         "{e}"
     );
     let env = env_of(&[("CONNECT_CLUSTER_ORDINAL", "two")]);
-    let e = load(&ConfigSource::File(path), &env).unwrap_err().to_string();
+    let e = load(&ConfigSource::File(path), &env)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("cluster.ordinal") && e.contains("`two`"), "{e}");
     let c = load(&ConfigSource::Defaults, &env_of(&[])).unwrap();
     assert_eq!((c.cluster.members, c.cluster.ordinal()), (1, 0));

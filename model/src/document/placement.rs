@@ -75,8 +75,10 @@ mod tests {
     fn bad_values_are_reported_with_the_other_errors() {
         let found = errors(&format!("{DOC}placement: sometimes\nbogus: 1\n"));
         assert!(
-            found.iter().any(|e| e.starts_with("placement: unknown variant `sometimes`")
-                && e.contains("`all`, `one`, `agent`")),
+            found
+                .iter()
+                .any(|e| e.starts_with("placement: unknown variant `sometimes`")
+                    && e.contains("`all`, `one`, `agent`")),
             "{found:#?}"
         );
         assert!(found.iter().any(|e| e.starts_with("bogus: ")), "{found:#?}");
@@ -93,7 +95,10 @@ mod tests {
             "{found:#?}"
         );
         let found = errors(&format!("{DOC}placement: 3\n"));
-        assert!(found.iter().any(|e| e.starts_with("placement")), "{found:#?}");
+        assert!(
+            found.iter().any(|e| e.starts_with("placement")),
+            "{found:#?}"
+        );
     }
 
     #[test]
