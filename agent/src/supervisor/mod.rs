@@ -8,6 +8,7 @@ mod handle;
 mod launch;
 mod process;
 mod registry;
+mod scratch;
 mod slot;
 mod spawner;
 mod status;
