@@ -6,6 +6,7 @@ pub(crate) mod channel;
 mod child;
 mod handle;
 mod launch;
+mod mailbox;
 mod process;
 mod registry;
 mod scratch;

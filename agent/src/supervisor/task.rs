@@ -11,10 +11,10 @@ use connect_model::backoff::{Backoff, Jitter};
 use connect_model::document::RestartPolicy;
 use nix::sys::signal::Signal;
 use tokio::net::unix::pipe;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::child::{self, ChildEnv, LaunchSpec};
+use super::mailbox::Mail;
 use super::scratch::{self, Drained};
 use super::slot::{ChannelEvent, Command, Slot};
 use super::spawner::Spawner;
@@ -64,8 +64,6 @@ pub(crate) struct Task {
     pub slot: Arc<Slot>,
     pub sup: Arc<Supervision>,
     pub spec: LaunchSpec,
-    pub commands: mpsc::UnboundedReceiver<Command>,
-    pub events: mpsc::Receiver<ChannelEvent>,
 }
 
 impl Task {
@@ -85,22 +83,22 @@ impl Task {
         loop {
             next = match next {
                 Next::Exit => return,
-                Next::Idle => match self.commands.recv().await {
-                    None | Some(Command::Shutdown | Command::Remove) => Next::Exit,
-                    Some(Command::Start | Command::Restart) => {
+                Next::Idle => match self.slot.mailbox().command().await {
+                    Command::Shutdown | Command::Remove => Next::Exit,
+                    Command::Start | Command::Restart => {
                         failures = 0;
                         Next::Run
                     }
-                    Some(Command::Stop) => {
+                    Command::Stop => {
                         self.slot.update(|s| s.set_state(State::Stopped));
                         Next::Idle
                     }
-                    Some(Command::Reconfigure(spec, run)) => {
+                    Command::Reconfigure(spec, run) => {
                         self.apply(*spec);
                         failures = 0;
                         if run { Next::Run } else { Next::Idle }
                     }
-                    Some(Command::Signal(_)) => Next::Idle,
+                    Command::Signal(_) => Next::Idle,
                 },
                 Next::Run => {
                     let outcome = self.run_once(&mut pending).await;
@@ -162,21 +160,21 @@ impl Task {
         let (mut out_open, mut err_open) = (true, true);
         let mut deadline = started + self.sup.start_timeout;
         let mut ending: Option<Ending> = None;
-        let mut commands_open = true;
+        let slot = self.slot.clone();
         let status = loop {
             tokio::select! {
                 biased;
                 status = child.wait() => break status.ok(),
-                cmd = self.commands.recv(), if commands_open => {
+                mail = slot.mailbox().next() => match mail {
+                Mail::Command(cmd) => {
                     let why = match cmd {
-                        None => { commands_open = false; Some(Ending::Shutdown) }
-                        Some(Command::Stop) => Some(Ending::Stop),
-                        Some(Command::Restart) => Some(Ending::Restart),
-                        Some(Command::Shutdown) => Some(Ending::Shutdown),
-                        Some(Command::Remove) => Some(Ending::Remove),
-                        Some(Command::Reconfigure(spec, run)) => { *pending = Some(*spec); Some(Ending::Reconfigure(run)) }
-                        Some(Command::Signal(sig)) => { child::signal_group(pid, sig); None }
-                        Some(Command::Start) => None,
+                        Command::Stop => Some(Ending::Stop),
+                        Command::Restart => Some(Ending::Restart),
+                        Command::Shutdown => Some(Ending::Shutdown),
+                        Command::Remove => Some(Ending::Remove),
+                        Command::Reconfigure(spec, run) => { *pending = Some(*spec); Some(Ending::Reconfigure(run)) }
+                        Command::Signal(sig) => { child::signal_group(pid, sig); None }
+                        Command::Start => None,
                     };
                     if let Some(why) = why {
                         // A later, stronger reason (shutdown, remove) wins over an earlier one.
@@ -189,8 +187,8 @@ impl Task {
                         }
                     }
                 }
-                ev = self.events.recv() => {
-                    if let Some(ev) = ev && ending.is_none() {
+                Mail::Event(ev) => {
+                    if ending.is_none() {
                         match ev {
                             ChannelEvent::Ready { instance: i } if i == instance => {
                                 self.slot.update(|s| {
@@ -208,6 +206,7 @@ impl Task {
                         }
                     }
                 }
+                },
                 r = stdout.readable(), if out_open => out_open = self.captured(Stream::Stdout, &stdout, r),
                 r = stderr.readable(), if err_open => err_open = self.captured(Stream::Stderr, &stderr, r),
                 _ = sleep_until(deadline) => {
@@ -389,24 +388,24 @@ impl Task {
                     self.slot.update(|s| s.restarts += 1);
                     return Next::Run;
                 }
-                cmd = self.commands.recv() => match cmd {
-                    None | Some(Command::Shutdown | Command::Remove) => {
+                cmd = self.slot.mailbox().command() => match cmd {
+                    Command::Shutdown | Command::Remove => {
                         self.settle(State::Stopped, None);
                         return Next::Exit;
                     }
-                    Some(Command::Stop) => return self.settle(State::Stopped, None),
-                    Some(Command::Start | Command::Restart) => {
+                    Command::Stop => return self.settle(State::Stopped, None),
+                    Command::Start | Command::Restart => {
                         *failures = 0;
                         self.slot.update(|s| s.restarts += 1);
                         return Next::Run;
                     }
-                    Some(Command::Reconfigure(spec, run)) => {
+                    Command::Reconfigure(spec, run) => {
                         self.apply(*spec);
                         *failures = 0;
                         if run { return Next::Run; }
                         return self.settle(State::Stopped, None);
                     }
-                    Some(Command::Signal(_)) => {}
+                    Command::Signal(_) => {}
                 },
             }
         }

@@ -269,7 +269,7 @@ impl Agent {
                 here: self.inner.config.cluster.ordinal(),
             });
         }
-        if slot.commands.is_none() {
+        if slot.mailbox.is_none() {
             return Err(not_runnable(id, &slot));
         }
         Ok(slot)
