@@ -11,6 +11,7 @@ pub(crate) mod document_check;
 mod fd_budget;
 mod lock;
 pub mod logs;
+mod placement;
 mod private_state;
 pub mod proc_stats;
 pub mod runtimes;
