@@ -14,6 +14,7 @@ pub mod logs;
 mod private_state;
 pub mod proc_stats;
 pub mod runtimes;
+mod sandbox;
 pub mod store;
 pub mod supervisor;
 

@@ -81,3 +81,39 @@ fn errors_name_the_file_and_field() {
     .to_string();
     assert!(err.contains("CONNECT_HTTP_ENABLED"), "{err}");
 }
+
+#[test]
+fn allowed_paths_sandbox_and_user_are_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.toml");
+    std::fs::write(&path, "[runtimes]\nsandbox = \"off\"\nuser = \"root\"\n").unwrap();
+    let env = env_of(&[("CONNECT_RUNTIMES_ALLOWED_PATHS", "/srv/out:data/in:")]);
+    let c = load(&ConfigSource::File(path.clone()), &env).unwrap();
+    // Colon-separated, relative roots against the base directory.
+    assert_eq!(
+        c.runtimes.allowed_paths,
+        [PathBuf::from("/srv/out"), dir.path().join("data/in")]
+    );
+    assert_eq!(c.runtimes.sandbox, "off");
+    assert_eq!(
+        c.runtimes.run_as,
+        Some(crate::sandbox::RunAs { uid: 0, gid: 0 })
+    );
+    for (text, field) in [
+        ("[runtimes]\nsandbox = \"seccomp\"\n", "runtimes.sandbox"),
+        (
+            "[runtimes]\nuser = \"no-such-user-connect\"\n",
+            "runtimes.user",
+        ),
+        (
+            "[runtimes]\ngroup = \"no-such-group-connect\"\n",
+            "runtimes.group",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let e = load(&ConfigSource::File(path.clone()), &env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(field), "{text}: {e}");
+    }
+}

@@ -32,7 +32,7 @@ impl Agent {
     /// changed ones become a new version and restart; invalid files are marked failed.
     pub async fn reload(&self) -> Result<ReloadReport, AgentError> {
         let cfg = &self.inner.config;
-        let runtimes = Arc::new(RuntimeRegistry::scan(&cfg.runtimes));
+        let runtimes = Arc::new(RuntimeRegistry::scan(&cfg.runtimes).with_file_access(cfg));
         for problem in &runtimes.problems {
             tracing::warn!("{problem}");
         }
