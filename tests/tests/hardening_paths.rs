@@ -375,3 +375,24 @@ fn wait_for_lines(file: &Path, n: usize) {
             .filter(|t| t.lines().count() >= n)
     });
 }
+
+#[test]
+fn the_agent_warns_when_an_api_beyond_loopback_meets_no_path_policy() {
+    const WARNING: &str = "allowed_paths is not set while the API listens beyond loopback";
+    let mut open = TestAgent::new("[http]\nenabled = true\naddress = \"0.0.0.0:0\"\n");
+    open.start();
+    assert!(open.agent_log().contains(WARNING), "{}", open.agent_log());
+    open.stop();
+    let mut local = TestAgent::with_api("");
+    local.start();
+    assert!(
+        !local.agent_log().contains(WARNING),
+        "{}",
+        local.agent_log()
+    );
+    local.stop();
+    let (mut set, _) = agent_with_roots();
+    set.start();
+    assert!(!set.agent_log().contains(WARNING), "{}", set.agent_log());
+    set.stop();
+}
