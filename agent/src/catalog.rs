@@ -187,7 +187,7 @@ mod tests {
         RuntimeRegistry::scan(&RuntimesSection {
             paths: vec![root],
             bin_dirs: Vec::new(),
-            inherit_env: Vec::new(),
+            ..RuntimesSection::default()
         })
     }
 

@@ -31,6 +31,7 @@ pub fn run(flag: Option<PathBuf>) -> anyhow::Result<()> {
     for warning in config::unknown_variables(names.iter().map(String::as_str)) {
         tracing::warn!("{warning}");
     }
+    crate::sandbox::announce(&config);
     raise_fd_limit();
     limit_malloc_arenas();
     let rt = tokio::runtime::Builder::new_multi_thread()

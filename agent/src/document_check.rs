@@ -42,7 +42,8 @@ impl DocumentCheck<'_> {
 }
 
 /// The problems of a decoded config that depend on its runtime: the runtime is known, the
-/// components fit its definitions, and the encoded config fits in one argument.
+/// components fit its definitions, its path fields lie inside `[runtimes] allowed_paths`, and
+/// the encoded config fits in one argument.
 pub(crate) fn runtime_errors(config: &ConnectorConfig, runtimes: &RuntimeRegistry) -> FieldErrors {
     let mut errors = FieldErrors::default();
     match runtimes.resolve(&config.runtime) {
@@ -50,6 +51,9 @@ pub(crate) fn runtime_errors(config: &ConnectorConfig, runtimes: &RuntimeRegistr
         Ok(entry) => {
             if let Err(e) = validate_connector(config, &entry.metadata) {
                 errors.0.extend(e.0);
+            }
+            if let Some(access) = &runtimes.file_access {
+                errors.0.extend(access.check(config, &entry.metadata).0);
             }
         }
     }

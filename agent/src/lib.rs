@@ -15,6 +15,7 @@ mod placement;
 mod private_state;
 pub mod proc_stats;
 pub mod runtimes;
+mod sandbox;
 pub mod store;
 pub mod supervisor;
 pub mod telemetry;

@@ -24,6 +24,8 @@ pub struct RuntimeRegistry {
     by_name: BTreeMap<String, Vec<RuntimeEntry>>,
     /// Directories that look like runtimes but cannot be used, with the reason.
     pub problems: Vec<String>,
+    /// `[runtimes] allowed_paths`, which connectors' path fields are checked against.
+    pub(crate) file_access: Option<crate::sandbox::FileAccess>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +64,12 @@ impl RuntimeRegistry {
             }
         }
         registry
+    }
+
+    /// These runtimes with the path policy of `config` (see `crate::sandbox`).
+    pub fn with_file_access(mut self, config: &crate::config::AgentConfig) -> Self {
+        self.file_access = crate::sandbox::FileAccess::from_config(config);
+        self
     }
 
     fn add(&mut self, dir: &Path, bin_dirs: &[PathBuf]) {

@@ -15,7 +15,7 @@ pub(super) fn run(files: &[PathBuf], config_flag: Option<PathBuf>) -> Result<(),
     let env = |name: &str| std::env::var(name).ok();
     let source = config::locate(config_flag.as_deref(), &env);
     let agent_config = config::load(&source, &env).map_err(|e| CliError::Usage(e.to_string()))?;
-    let runtimes = RuntimeRegistry::scan(&agent_config.runtimes);
+    let runtimes = RuntimeRegistry::scan(&agent_config.runtimes).with_file_access(&agent_config);
     let check = DocumentCheck {
         defaults: RestartDefaults {
             initial_backoff: agent_config.supervisor.initial_backoff,

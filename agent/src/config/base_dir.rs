@@ -1,4 +1,5 @@
-//! The one rule for relative paths in the agent's config (`[runtimes] paths` and `bin_dirs`,
+//! The one rule for relative paths in the agent's config (`[runtimes] paths`, `bin_dirs` and
+//! `allowed_paths`,
 //! `[state] path`, `[connectors] config_dir`, `[logs] path`, `[supervisor] socket`, TLS files),
 //! whether written in the file or given by a `CONNECT_*` override: they resolve against the
 //! agent's base directory — the parent of `.connect/` when the file is `.connect/agent.toml`
@@ -44,6 +45,7 @@ pub(super) fn resolve(config: &mut AgentConfig, base: &Path) {
     path(&mut config.supervisor.socket);
     config.runtimes.paths.iter_mut().for_each(path);
     config.runtimes.bin_dirs.iter_mut().for_each(path);
+    config.runtimes.allowed_paths.iter_mut().for_each(path);
     text(&mut config.iggy.tls.ca_file);
     text(&mut config.http.tls.cert_file);
     text(&mut config.http.tls.key_file);

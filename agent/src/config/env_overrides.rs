@@ -67,7 +67,7 @@ pub(super) fn apply(
                 .map(Value::Integer)
                 .unwrap_or(Value::String(raw)),
             Value::Array(_) => Value::Array(
-                raw.split(',')
+                raw.split(list_separator(&name))
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .map(|s| Value::String(s.into()))
@@ -81,6 +81,15 @@ pub(super) fn apply(
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Lists of paths are colon-separated, like `PATH`; other lists comma-separated.
+fn list_separator(name: &str) -> char {
+    if name == "CONNECT_RUNTIMES_ALLOWED_PATHS" {
+        connect_model::contract::allowed_paths::SEPARATOR
+    } else {
+        ','
     }
 }
 

@@ -132,10 +132,18 @@ pub fn load(
     config
         .validate()
         .map_err(|(field, reason)| ConfigError::Field {
-            path: name,
-            field,
+            path: name.clone(),
+            field: field.clone(),
             reason,
         })?;
+    config.runtimes.run_as =
+        crate::sandbox::RunAs::resolve(&config.runtimes.user, &config.runtimes.group).map_err(
+            |(field, reason)| ConfigError::Field {
+                path: name,
+                field,
+                reason,
+            },
+        )?;
     Ok(config)
 }
 

@@ -157,6 +157,19 @@ pub struct RuntimesSection {
     /// Variables of the agent's environment passed on to every runtime, beyond the fixed
     /// allow-list (PATH, HOME, LANG, LC_*, TZ, OTEL_*).
     pub inherit_env: Vec<String>,
+    /// Roots every path field of a connector must resolve inside (its state directory is
+    /// always allowed); empty: any path. Also the only places a sandboxed runtime may write.
+    pub allowed_paths: Vec<PathBuf>,
+    /// `landlock` confines each runtime's writes to its state directory and `allowed_paths`
+    /// (when those are set and the kernel supports Landlock); `off` does not.
+    pub sandbox: String,
+    /// When the agent runs as root: the user (name or id) runtimes run as; empty: the agent's.
+    pub user: String,
+    /// The group runtimes run as; empty: the user's primary group.
+    pub group: String,
+    /// `user`/`group` resolved to ids when the config is loaded.
+    #[serde(skip)]
+    pub run_as: Option<crate::sandbox::RunAs>,
 }
 
 impl Default for RuntimesSection {
@@ -165,6 +178,11 @@ impl Default for RuntimesSection {
             paths: vec!["runtimes".into()],
             bin_dirs: vec!["target/release".into(), "target/debug".into()],
             inherit_env: Vec::new(),
+            allowed_paths: Vec::new(),
+            sandbox: "landlock".into(),
+            user: String::new(),
+            group: String::new(),
+            run_as: None,
         }
     }
 }
@@ -305,6 +323,12 @@ impl AgentConfig {
             return err(
                 "supervisor.heartbeat_timeout",
                 "must be longer than supervisor.heartbeat_interval".into(),
+            );
+        }
+        if !matches!(self.runtimes.sandbox.as_str(), "landlock" | "off") {
+            return err(
+                "runtimes.sandbox",
+                format!("`{}` is not landlock or off", self.runtimes.sandbox),
             );
         }
         super::cors_rules::check(&self.http.cors)?;

@@ -112,3 +112,39 @@ fn cluster_keys_come_from_the_file_or_the_environment() {
     let c = load(&ConfigSource::Defaults, &env_of(&[])).unwrap();
     assert_eq!((c.cluster.members, c.cluster.ordinal()), (1, 0));
 }
+
+#[test]
+fn allowed_paths_sandbox_and_user_are_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.toml");
+    std::fs::write(&path, "[runtimes]\nsandbox = \"off\"\nuser = \"root\"\n").unwrap();
+    let env = env_of(&[("CONNECT_RUNTIMES_ALLOWED_PATHS", "/srv/out:data/in:")]);
+    let c = load(&ConfigSource::File(path.clone()), &env).unwrap();
+    // Colon-separated, relative roots against the base directory.
+    assert_eq!(
+        c.runtimes.allowed_paths,
+        [PathBuf::from("/srv/out"), dir.path().join("data/in")]
+    );
+    assert_eq!(c.runtimes.sandbox, "off");
+    assert_eq!(
+        c.runtimes.run_as,
+        Some(crate::sandbox::RunAs { uid: 0, gid: 0 })
+    );
+    for (text, field) in [
+        ("[runtimes]\nsandbox = \"seccomp\"\n", "runtimes.sandbox"),
+        (
+            "[runtimes]\nuser = \"no-such-user-connect\"\n",
+            "runtimes.user",
+        ),
+        (
+            "[runtimes]\ngroup = \"no-such-group-connect\"\n",
+            "runtimes.group",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let e = load(&ConfigSource::File(path.clone()), &env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(field), "{text}: {e}");
+    }
+}

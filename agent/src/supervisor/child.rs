@@ -66,6 +66,10 @@ pub(crate) struct ChildEnv {
     pub work_dir: PathBuf,
     /// `OTEL_SERVICE_NAME` prefix when telemetry is on.
     pub otel_service_prefix: Option<String>,
+    /// Allowed paths, sandbox and user of every runtime.
+    pub confinement: crate::sandbox::Confinement,
+    /// The agent channel, shared with the runtimes' user when they run as another one.
+    pub socket: PathBuf,
 }
 
 impl ChildEnv {
@@ -137,6 +141,8 @@ impl ChildEnv {
                 &config.base_dir
             }),
             otel_service_prefix: telemetry.then(|| config.telemetry.service_name.clone()),
+            confinement: crate::sandbox::Confinement::from_config(config),
+            socket: absolute(socket),
         }
     }
 }
@@ -173,6 +179,14 @@ pub(crate) enum SpawnError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "cannot confine the runtime ({what}): {source}; check [runtimes] allowed_paths, user and group, or set [runtimes] sandbox = \"off\""
+    )]
+    Confine {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the agent's spawner threads are gone; restart the agent")]
     NoSpawner,
     #[error("an argument or variable of the runtime contains a NUL byte")]
@@ -197,9 +211,9 @@ impl SpawnError {
     /// Out of descriptors: worth retrying once connections or files are closed.
     pub(crate) fn is_transient(&self) -> bool {
         match self {
-            Self::StateDir { source, .. } | Self::Exec { source, .. } => {
-                crate::fd_budget::is_exhaustion(source)
-            }
+            Self::StateDir { source, .. }
+            | Self::Exec { source, .. }
+            | Self::Confine { source, .. } => crate::fd_budget::is_exhaustion(source),
             _ => false,
         }
     }
@@ -246,6 +260,31 @@ pub(crate) fn spawn(
     if let Some(prefix) = &env.otel_service_prefix {
         set(vars::OTEL_SERVICE_NAME, format!("{prefix}-{id}").as_ref());
     }
+    let confine = &env.confinement;
+    if let Some(access) = &confine.file_access {
+        set(
+            vars::ALLOWED_PATHS,
+            access.for_runtime(&state_dir).to_env().as_ref(),
+        );
+    }
+    if let Some(ids) = confine.run_as {
+        crate::sandbox::share_with(ids, &env.state_root, &state_dir, &env.socket).map_err(
+            |source| SpawnError::Confine {
+                what: "sharing the state directory and the agent socket with [runtimes] user",
+                source,
+            },
+        )?;
+    }
+    let ruleset = confine
+        .ruleset(&state_dir)
+        .map_err(|source| SpawnError::Confine {
+            what: "building the Landlock ruleset",
+            source,
+        })?;
+    // Temporary files go where a sandboxed runtime may write, unless the connector says otherwise.
+    if ruleset.is_some() && !spec.env.iter().any(|(k, _)| k == "TMPDIR") {
+        set("TMPDIR", state_dir.as_os_str());
+    }
     let cstr = |b: &[u8]| CString::new(b).map_err(|_| SpawnError::Nul);
     let envp = vars_map
         .iter()
@@ -254,9 +293,15 @@ pub(crate) fn spawn(
     let path = cstr(spec.binary.as_os_str().as_bytes())?;
     let argv = [path.clone(), cstr(spec.encoded.as_bytes())?];
     let cwd = cstr(env.work_dir.as_os_str().as_bytes())?;
-    let started = process::start(&path, &argv, &envp, &cwd).map_err(|source| SpawnError::Exec {
-        binary: spec.binary.clone(),
-        source,
+    let how = process::Confine {
+        ruleset: ruleset.as_ref().map_or(-1, crate::sandbox::Ruleset::raw),
+        run_as: confine.run_as.map(|ids| (ids.uid, ids.gid)),
+    };
+    let started = process::start_confined(&path, &argv, &envp, &cwd, how).map_err(|source| {
+        SpawnError::Exec {
+            binary: spec.binary.clone(),
+            source,
+        }
     })?;
     Ok(Spawned {
         pid: started.process.id(),

@@ -1,6 +1,7 @@
 //! Starting a process the way posix_spawn does — `clone(CLONE_VM | CLONE_VFORK)` and `execve`,
 //! no copy of the agent's memory — plus what posix_spawn cannot do: PR_SET_PDEATHSIG and its
-//! own process group. The child is waited for through a pidfd, so exits are seen at once.
+//! own process group, and confinement (a user to drop to, a Landlock ruleset; `crate::sandbox`).
+//! The child is waited for through a pidfd, so exits are seen at once.
 
 use std::ffi::CString;
 use std::io;
@@ -41,16 +42,46 @@ struct ChildArgs {
     stderr: RawFd,
     report: RawFd,
     parent: libc::pid_t,
+    confine: Confine,
+}
+
+/// What the child does to itself before exec, prepared by the parent (`crate::sandbox`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Confine {
+    /// A Landlock ruleset fd to restrict itself with; -1: none.
+    pub ruleset: RawFd,
+    /// `(uid, gid)` to drop to.
+    pub run_as: Option<(u32, u32)>,
+}
+
+impl Confine {
+    #[cfg(test)]
+    pub(crate) const NONE: Self = Self {
+        ruleset: -1,
+        run_as: None,
+    };
 }
 
 /// Starts `path` with `args` (argv[0] included) and `env` (`KEY=VALUE`) in directory `cwd`,
 /// stdin from /dev/null, stdout and stderr into pipes, in a new process group, SIGKILLed when
 /// the calling thread's process dies.
+#[cfg(test)]
 pub(crate) fn start(
     path: &CString,
     args: &[CString],
     env: &[CString],
     cwd: &CString,
+) -> io::Result<Started> {
+    start_confined(path, args, env, cwd, Confine::NONE)
+}
+
+/// [`start`], the child first dropping to a user and restricting itself with a ruleset.
+pub(crate) fn start_confined(
+    path: &CString,
+    args: &[CString],
+    env: &[CString],
+    cwd: &CString,
+    confine: Confine,
 ) -> io::Result<Started> {
     let stdin =
         cvt_fd(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) })?;
@@ -78,6 +109,7 @@ pub(crate) fn start(
         report: rep_w.as_raw_fd(),
         // SAFETY: getpid has no preconditions.
         parent: unsafe { libc::getpid() },
+        confine,
     };
     let mut stack = vec![0u8; CHILD_STACK];
     // SAFETY: all signals are blocked around the clone so no handler of the agent runs on the
@@ -218,6 +250,29 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             fail(a);
         }
         if libc::chdir(a.cwd) != 0 {
+            fail(a);
+        }
+        // Order: groups, group, user; then Landlock (which needs no_new_privs); then exec.
+        if let Some((uid, gid)) = a.confine.run_as {
+            if crate::sandbox::drop_to(uid, gid) != 0 {
+                fail(a);
+            }
+            // A change of user clears the death signal: arm it again.
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                fail(a);
+            }
+            if libc::getppid() != a.parent {
+                libc::_exit(1);
+            }
+        }
+        if a.confine.ruleset >= 0 && crate::sandbox::restrict_self(a.confine.ruleset) != 0 {
             fail(a);
         }
         libc::execve(a.path, a.argv, a.envp);

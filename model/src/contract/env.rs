@@ -59,6 +59,9 @@ pub mod vars {
     pub const AGENT_SOCKET: &str = "CONNECT_AGENT_SOCKET";
     pub const SHUTDOWN_TIMEOUT: &str = "CONNECT_SHUTDOWN_TIMEOUT";
     pub const HEARTBEAT_INTERVAL: &str = "CONNECT_HEARTBEAT_INTERVAL";
+    /// Roots a runtime's path fields must resolve inside (its state directory included),
+    /// colon-separated; unset when the agent has no `[runtimes] allowed_paths`.
+    pub const ALLOWED_PATHS: &str = "CONNECT_ALLOWED_PATHS";
     pub const OTEL_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
     pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
     /// W3C trace context of the agent's start span: the runtime's root span is its child.
@@ -86,5 +89,6 @@ pub mod vars {
         AGENT_SOCKET,
         SHUTDOWN_TIMEOUT,
         HEARTBEAT_INTERVAL,
+        ALLOWED_PATHS,
     ];
 }

@@ -45,6 +45,8 @@ pub enum FieldType {
     Int,
     Float,
     String,
+    /// A file system path: checked against `[runtimes] allowed_paths` when that is set.
+    Path,
     Duration,
     Object,
     Expression,

@@ -104,7 +104,7 @@ pub(crate) fn check_item(f: &FieldSpec, v: &Value, path: &str, errors: &mut Fiel
         FieldType::Bool => v.is_boolean(),
         FieldType::Int => v.is_i64() || v.is_u64(),
         FieldType::Float => v.is_number(),
-        FieldType::String | FieldType::Expression => v.is_string(),
+        FieldType::String | FieldType::Expression | FieldType::Path => v.is_string(),
         FieldType::Condition => v.is_string() || v.is_object(),
         FieldType::Scanner => v.is_object() || v.is_string(),
         FieldType::Duration => match v {

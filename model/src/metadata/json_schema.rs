@@ -89,7 +89,9 @@ fn item_schema(f: &FieldSpec) -> Value {
         FieldType::Bool => json!({ "type": "boolean" }),
         FieldType::Int => json!({ "type": "integer" }),
         FieldType::Float => json!({ "type": "number" }),
-        FieldType::String | FieldType::Expression => json!({ "type": "string" }),
+        FieldType::String | FieldType::Expression | FieldType::Path => {
+            json!({ "type": "string" })
+        }
         FieldType::Condition | FieldType::Scanner => json!({ "type": ["string", "object"] }),
         FieldType::Duration => json!({ "anyOf": [
             { "type": "string", "pattern": DURATION },

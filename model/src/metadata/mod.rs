@@ -7,6 +7,7 @@ pub mod config_fields;
 pub mod config_validator;
 pub mod json_schema;
 pub mod manifest;
+pub mod path_fields;
 pub mod secret_fields;
 pub mod secret_mask;
 mod spec_check;
@@ -19,6 +20,7 @@ pub use config_fields::config_fields;
 pub use config_validator::validate_config;
 pub use json_schema::component_schema;
 pub use manifest::{Author, RuntimeManifest};
+pub use path_fields::{check_paths, path_values};
 pub use secret_fields::{literal_secrets, restore_masked, secrets_to_env};
 pub use secret_mask::{MASK, mask_connector, mask_fields};
 

@@ -46,6 +46,7 @@ pub(crate) fn line(message: &Message) -> Vec<u8> {
 impl Sink for DeadLetterFile {
     async fn open(&mut self, _ctx: &ComponentContext) -> Result<(), ComponentError> {
         let field = "errors.dead_letter.file.path";
+        crate::component::check_allowed_path(field, &self.path)?;
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(parent).await.map_err(|e| {
                 ComponentError::invalid_config(format!(

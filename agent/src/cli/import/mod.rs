@@ -47,7 +47,7 @@ fn import(dir: &Path, out: &Path, config_flag: Option<PathBuf>) -> Result<bool, 
     let env = |name: &str| std::env::var(name).ok();
     let source = config::locate(config_flag.as_deref(), &env);
     let agent_config = config::load(&source, &env).map_err(|e| CliError::Usage(e.to_string()))?;
-    let runtimes = RuntimeRegistry::scan(&agent_config.runtimes);
+    let runtimes = RuntimeRegistry::scan(&agent_config.runtimes).with_file_access(&agent_config);
     let check = crate::document_check::DocumentCheck {
         defaults: crate::catalog::RestartDefaults {
             initial_backoff: agent_config.supervisor.initial_backoff,

@@ -33,7 +33,7 @@ impl Agent {
     #[tracing::instrument(target = "connect.trace", name = "agent.reload", skip_all)]
     pub async fn reload(&self) -> Result<ReloadReport, AgentError> {
         let cfg = &self.inner.config;
-        let runtimes = Arc::new(RuntimeRegistry::scan(&cfg.runtimes));
+        let runtimes = Arc::new(RuntimeRegistry::scan(&cfg.runtimes).with_file_access(cfg));
         for problem in &runtimes.problems {
             tracing::warn!("{problem}");
         }

@@ -6,6 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
 
+use connect_runtime_sdk::component::check_allowed_path;
 use connect_runtime_sdk::{ComponentContext, ComponentError, Message, Sink, Written, async_trait};
 use serde::Deserialize;
 
@@ -43,7 +44,9 @@ pub(crate) struct FileSink {
 
 impl FileSink {
     pub(crate) fn from_context(ctx: &ComponentContext) -> Result<Self, ComponentError> {
-        Ok(Self::new(ctx.config()?))
+        let config: FileSinkConfig = ctx.config()?;
+        check_allowed_path("steps.sink.config.path", &config.path)?;
+        Ok(Self::new(config))
     }
 
     pub(crate) fn new(config: FileSinkConfig) -> Self {

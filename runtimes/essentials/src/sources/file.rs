@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
-use connect_runtime_sdk::component::now_us;
+use connect_runtime_sdk::component::{check_allowed_path, now_us};
 use connect_runtime_sdk::document::duration;
 use connect_runtime_sdk::{Batch, ComponentContext, ComponentError, Message, Source, async_trait};
 use serde::{Deserialize, Serialize};
@@ -71,6 +71,7 @@ pub(crate) struct FileFollow {
 impl FileFollow {
     pub(crate) fn from_context(ctx: &ComponentContext) -> Result<Self, ComponentError> {
         let config: FileSourceConfig = ctx.config()?;
+        check_allowed_path("steps.source.config.path", &config.path)?;
         let saved: Option<FileCursor> = ctx.load_cursor()?;
         Ok(Self::new(config, saved))
     }
