@@ -9,6 +9,7 @@ pub mod id;
 pub mod iggy_steps;
 pub mod jq;
 pub mod restart;
+pub mod schema;
 pub mod steps;
 pub mod transform;
 
