@@ -156,6 +156,26 @@ pub(crate) enum PluginFormat {
     Text,
 }
 
+/// One component of `GET /connectors/{id}/configs/plugin`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub(crate) struct ComponentConfig {
+    #[serde(rename = "type")]
+    kind: String,
+    /// Secrets masked; its schema is the component's (`/runtimes/{name}/.../schema`).
+    config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `GET /connectors/{id}/configs/plugin`: the components of the active version.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub(crate) struct ComponentConfigs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<ComponentConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sink: Option<ComponentConfig>,
+}
+
 /// `GET .../configs/plugin?format=`: json (default), yaml, toml or text.
 #[derive(JsonSchema)]
 #[allow(dead_code)]

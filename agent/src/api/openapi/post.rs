@@ -15,7 +15,7 @@ fn path_schema(name: &str) -> Value {
         "id" | "key" => json!({ "type": "string", "pattern": ID_PATTERN }),
         "name" => json!({ "type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}(:.+)?$" }),
         "version" => json!({ "type": "string", "pattern": "^[0-9]{1,9}$" }),
-        _ => json!({ "type": "string", "minLength": 1 }),
+        _ => json!({ "type": "string" }),
     }
 }
 

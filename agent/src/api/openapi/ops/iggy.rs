@@ -74,7 +74,8 @@ pub(crate) fn plugin(op: Op<'_>, kind: IggyKind) -> Op<'_> {
         "The component config alone, in the format asked for",
     );
     let text = json!({ "type": "string" });
-    let op = also(op, 200, "application/yaml", text.clone());
+    let map = json!({ "type": "object", "additionalProperties": true });
+    let op = also(op, 200, "application/yaml", map);
     let op = also(op, 200, "application/toml", text.clone());
     let op = also(op, 200, "text/plain; charset=utf-8", text);
     let op = err::<400>(op, "An unknown format");

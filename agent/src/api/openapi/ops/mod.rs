@@ -229,13 +229,14 @@ pub(crate) fn activate(op: Op<'_>) -> Op<'_> {
 }
 
 pub(crate) fn plugin(op: Op<'_>) -> Op<'_> {
-    let op = ok::<200, serde_json::Map<String, Value>>(
+    let op = ok::<200, ComponentConfigs>(
         op.summary("Component configs of the active version; format=json|yaml|toml|text")
             .tag("configs")
             .input::<Query<PluginQuery>>(),
         "`{\"source\"|\"sink\": {\"type\", \"config\"}}` in the format asked for",
     );
-    let op = also(op, 200, "application/yaml", text());
+    let same = json!({ "$ref": "#/components/schemas/ComponentConfigs" });
+    let op = also(op, 200, "application/yaml", same);
     let op = also(op, 200, "application/toml", text());
     let op = also(op, 200, "text/plain; charset=utf-8", text());
     err::<400>(no_connector(op), "An unknown format")
