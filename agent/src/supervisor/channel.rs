@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use connect_model::contract::AgentMessage;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 use tokio_util::sync::CancellationToken;
 
 use super::registry::Registry;
+use super::scratch::{self, Drained};
 
 /// Longest accepted line; a runtime sending more is cut off.
 const MAX_LINE: u64 = 64 * 1024;
@@ -81,42 +81,74 @@ pub(crate) async fn serve(
     }
 }
 
+/// One runtime's connection: read when the socket is ready, through the thread's scratch
+/// buffer; only an unfinished line is kept between reads (usually none), so an idle
+/// connection holds no buffer.
 async fn connection(stream: UnixStream, registry: Arc<Registry>) {
-    let mut reader = BufReader::with_capacity(4096, stream);
-    let mut line = Vec::with_capacity(512);
-    loop {
-        line.clear();
-        match (&mut reader)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut line)
-            .await
-        {
-            Ok(0) | Err(_) => return,
-            Ok(_) if line.last() != Some(&b'\n') => {
-                tracing::warn!(
-                    "agent channel: a line longer than {MAX_LINE} bytes or cut short; closing the connection"
-                );
-                return;
+    let mut lines = Lines::default();
+    while stream.readable().await.is_ok() {
+        let drained = scratch::drain(
+            |buf| stream.try_read(buf),
+            |chunk| lines.feed(chunk, &registry),
+        );
+        if drained == Drained::Closed {
+            if !lines.partial.is_empty() {
+                tracing::warn!("agent channel: the connection ended in the middle of a line");
             }
-            Ok(_) => {}
+            return;
         }
-        let Ok(text) = std::str::from_utf8(&line) else {
-            continue;
-        };
-        let message = match AgentMessage::from_line(text.trim_end()) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::debug!(error = %e, "agent channel: ignoring a line that is not a contract message");
-                continue;
+    }
+}
+
+/// Splits a connection's bytes into lines and routes each message.
+#[derive(Default)]
+struct Lines {
+    /// The start of a line whose newline has not arrived yet.
+    partial: Vec<u8>,
+}
+
+impl Lines {
+    /// Handles a chunk; returns false when the connection must be closed (a line too long).
+    fn feed(&mut self, mut chunk: &[u8], registry: &Registry) -> bool {
+        while let Some(nl) = memchr::memchr(b'\n', chunk) {
+            if self.partial.is_empty() {
+                route(&chunk[..nl], registry);
+            } else {
+                self.partial.extend_from_slice(&chunk[..nl]);
+                let line = std::mem::take(&mut self.partial);
+                route(&line, registry);
             }
-        };
-        let id = match &message {
-            AgentMessage::Ready { connector_id, .. }
-            | AgentMessage::Heartbeat { connector_id, .. }
-            | AgentMessage::Event { connector_id, .. } => connector_id,
-        };
-        if let Some(slot) = registry.get(id.as_str()) {
-            slot.on_message(message);
+            chunk = &chunk[nl + 1..];
         }
+        self.partial.extend_from_slice(chunk);
+        if self.partial.len() as u64 > MAX_LINE {
+            tracing::warn!(
+                "agent channel: a line longer than {MAX_LINE} bytes; closing the connection"
+            );
+            return false;
+        }
+        true
+    }
+}
+
+/// One line from a runtime: a contract message goes to its connector's slot.
+fn route(line: &[u8], registry: &Registry) {
+    let Ok(text) = std::str::from_utf8(line) else {
+        return;
+    };
+    let message = match AgentMessage::from_line(text.trim_end()) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::debug!(error = %e, "agent channel: ignoring a line that is not a contract message");
+            return;
+        }
+    };
+    let id = match &message {
+        AgentMessage::Ready { connector_id, .. }
+        | AgentMessage::Heartbeat { connector_id, .. }
+        | AgentMessage::Event { connector_id, .. } => connector_id,
+    };
+    if let Some(slot) = registry.get(id.as_str()) {
+        slot.on_message(message);
     }
 }

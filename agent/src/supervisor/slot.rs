@@ -3,15 +3,14 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use connect_model::contract::AgentMessage;
-use nix::sys::signal::Signal;
-use tokio::sync::mpsc;
-
 use super::changes::Changes;
 use super::child::LaunchSpec;
+use super::mailbox::Mailbox;
 use super::status::{ConnectorStatus, HeartbeatInfo, Problem};
 use crate::lock::unpoisoned;
 use crate::logs::{Stream, StreamCapture};
+use connect_model::contract::AgentMessage;
+use nix::sys::signal::Signal;
 
 /// What the handle asks of a connector's task.
 #[derive(Debug)]
@@ -39,8 +38,8 @@ pub(crate) struct Slot {
     status: Mutex<ConnectorStatus>,
     pub(crate) stdout: Mutex<StreamCapture>,
     pub(crate) stderr: Mutex<StreamCapture>,
-    pub(crate) commands: Option<mpsc::UnboundedSender<Command>>,
-    pub(crate) events: Option<mpsc::Sender<ChannelEvent>>,
+    /// How the task is reached; none for a connector that cannot run (it has no task).
+    pub(crate) mailbox: Option<Mailbox>,
     changed: Arc<Changes>,
 }
 
@@ -49,16 +48,14 @@ impl Slot {
         status: ConnectorStatus,
         stdout: StreamCapture,
         stderr: StreamCapture,
-        commands: Option<mpsc::UnboundedSender<Command>>,
-        events: Option<mpsc::Sender<ChannelEvent>>,
+        mailbox: Option<Mailbox>,
         changed: Arc<Changes>,
     ) -> Self {
         Self {
             status: Mutex::new(status),
             stdout: Mutex::new(stdout),
             stderr: Mutex::new(stderr),
-            commands,
-            events,
+            mailbox,
             changed,
         }
     }
@@ -90,20 +87,29 @@ impl Slot {
     }
 
     pub(crate) fn send(&self, command: Command) -> bool {
-        self.commands
+        self.mailbox.as_ref().map(|m| m.send(command)).is_some()
+    }
+
+    fn tell(&self, event: ChannelEvent) {
+        if let Some(m) = &self.mailbox {
+            m.tell(event);
+        }
+    }
+
+    /// The task's mailbox; only slots with a task are given to one.
+    pub(crate) fn mailbox(&self) -> &Mailbox {
+        self.mailbox
             .as_ref()
-            .is_some_and(|c| c.send(command).is_ok())
+            .expect("a connector task runs only for a slot with a mailbox")
     }
 
     /// A line from the agent channel about this connector.
     pub(crate) fn on_message(&self, message: AgentMessage) {
         match message {
             AgentMessage::Ready { instance_id, .. } => {
-                if let Some(tx) = &self.events {
-                    let _ = tx.try_send(ChannelEvent::Ready {
-                        instance: instance_id,
-                    });
-                }
+                self.tell(ChannelEvent::Ready {
+                    instance: instance_id,
+                });
             }
             AgentMessage::Heartbeat {
                 instance_id,
@@ -134,11 +140,9 @@ impl Slot {
                 if health_changed {
                     self.changed.bump();
                 }
-                if let Some(tx) = &self.events {
-                    let _ = tx.try_send(ChannelEvent::Heartbeat {
-                        instance: instance_id,
-                    });
-                }
+                self.tell(ChannelEvent::Heartbeat {
+                    instance: instance_id,
+                });
             }
             AgentMessage::Event {
                 connector_id,

@@ -10,11 +10,12 @@ use connect_model::ExitCode;
 use connect_model::backoff::{Backoff, Jitter};
 use connect_model::document::RestartPolicy;
 use nix::sys::signal::Signal;
-use tokio::io::AsyncReadExt;
-use tokio::sync::mpsc;
+use tokio::net::unix::pipe;
 use tokio::time::{Instant, sleep_until};
 
 use super::child::{self, ChildEnv, LaunchSpec};
+use super::mailbox::Mail;
+use super::scratch::{self, Drained};
 use super::slot::{ChannelEvent, Command, Slot};
 use super::spawner::Spawner;
 use super::status::State;
@@ -31,8 +32,6 @@ pub(crate) struct Supervision {
 }
 
 const STDERR_LINES_KEPT: usize = 10;
-const READ_MIN: usize = 8 * 1024;
-const READ_MAX: usize = 1024 * 1024;
 
 /// Why a run ended other than by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +64,6 @@ pub(crate) struct Task {
     pub slot: Arc<Slot>,
     pub sup: Arc<Supervision>,
     pub spec: LaunchSpec,
-    pub commands: mpsc::UnboundedReceiver<Command>,
-    pub events: mpsc::Receiver<ChannelEvent>,
 }
 
 impl Task {
@@ -86,22 +83,22 @@ impl Task {
         loop {
             next = match next {
                 Next::Exit => return,
-                Next::Idle => match self.commands.recv().await {
-                    None | Some(Command::Shutdown | Command::Remove) => Next::Exit,
-                    Some(Command::Start | Command::Restart) => {
+                Next::Idle => match self.slot.mailbox().command().await {
+                    Command::Shutdown | Command::Remove => Next::Exit,
+                    Command::Start | Command::Restart => {
                         failures = 0;
                         Next::Run
                     }
-                    Some(Command::Stop) => {
+                    Command::Stop => {
                         self.slot.update(|s| s.set_state(State::Stopped));
                         Next::Idle
                     }
-                    Some(Command::Reconfigure(spec, run)) => {
+                    Command::Reconfigure(spec, run) => {
                         self.apply(*spec);
                         failures = 0;
                         if run { Next::Run } else { Next::Idle }
                     }
-                    Some(Command::Signal(_)) => Next::Idle,
+                    Command::Signal(_) => Next::Idle,
                 },
                 Next::Run => {
                     let outcome = self.run_once(&mut pending).await;
@@ -148,8 +145,8 @@ impl Task {
         let child::Spawned {
             mut child,
             pid,
-            mut stdout,
-            mut stderr,
+            stdout,
+            stderr,
         } = spawned;
         self.slot.update(|s| {
             s.set_state(State::Starting);
@@ -160,25 +157,24 @@ impl Task {
             s.heartbeat = None;
         });
 
-        let (mut obuf, mut ebuf) = (vec![0u8; READ_MIN], vec![0u8; READ_MIN]);
         let (mut out_open, mut err_open) = (true, true);
         let mut deadline = started + self.sup.start_timeout;
         let mut ending: Option<Ending> = None;
-        let mut commands_open = true;
+        let slot = self.slot.clone();
         let status = loop {
             tokio::select! {
                 biased;
                 status = child.wait() => break status.ok(),
-                cmd = self.commands.recv(), if commands_open => {
+                mail = slot.mailbox().next() => match mail {
+                Mail::Command(cmd) => {
                     let why = match cmd {
-                        None => { commands_open = false; Some(Ending::Shutdown) }
-                        Some(Command::Stop) => Some(Ending::Stop),
-                        Some(Command::Restart) => Some(Ending::Restart),
-                        Some(Command::Shutdown) => Some(Ending::Shutdown),
-                        Some(Command::Remove) => Some(Ending::Remove),
-                        Some(Command::Reconfigure(spec, run)) => { *pending = Some(*spec); Some(Ending::Reconfigure(run)) }
-                        Some(Command::Signal(sig)) => { child::signal_group(pid, sig); None }
-                        Some(Command::Start) => None,
+                        Command::Stop => Some(Ending::Stop),
+                        Command::Restart => Some(Ending::Restart),
+                        Command::Shutdown => Some(Ending::Shutdown),
+                        Command::Remove => Some(Ending::Remove),
+                        Command::Reconfigure(spec, run) => { *pending = Some(*spec); Some(Ending::Reconfigure(run)) }
+                        Command::Signal(sig) => { child::signal_group(pid, sig); None }
+                        Command::Start => None,
                     };
                     if let Some(why) = why {
                         // A later, stronger reason (shutdown, remove) wins over an earlier one.
@@ -191,8 +187,8 @@ impl Task {
                         }
                     }
                 }
-                ev = self.events.recv() => {
-                    if let Some(ev) = ev && ending.is_none() {
+                Mail::Event(ev) => {
+                    if ending.is_none() {
                         match ev {
                             ChannelEvent::Ready { instance: i } if i == instance => {
                                 self.slot.update(|s| {
@@ -210,8 +206,9 @@ impl Task {
                         }
                     }
                 }
-                n = stdout.read(&mut obuf), if out_open => out_open = self.captured(Stream::Stdout, &mut obuf, n),
-                n = stderr.read(&mut ebuf), if err_open => err_open = self.captured(Stream::Stderr, &mut ebuf, n),
+                },
+                r = stdout.readable(), if out_open => out_open = self.captured(Stream::Stdout, &stdout, r),
+                r = stderr.readable(), if err_open => err_open = self.captured(Stream::Stderr, &stderr, r),
                 _ = sleep_until(deadline) => {
                     if ending.is_none() {
                         let silent = self.sup.heartbeat_timeout;
@@ -228,10 +225,8 @@ impl Task {
         let ran_for = started.elapsed();
         // Whatever the leader left behind in its group goes too: no orphans.
         child::signal_group(pid, Signal::SIGKILL);
-        self.drain(&mut stdout, &mut obuf, out_open, Stream::Stdout)
-            .await;
-        self.drain(&mut stderr, &mut ebuf, err_open, Stream::Stderr)
-            .await;
+        self.drain(&stdout, out_open, Stream::Stdout).await;
+        self.drain(&stderr, err_open, Stream::Stderr).await;
         self.slot.capture(Stream::Stdout).finish();
         self.slot.capture(Stream::Stderr).finish();
         Outcome {
@@ -249,46 +244,33 @@ impl Task {
         Instant::now() + self.sup.grace
     }
 
-    /// Handles one read; returns whether the pipe is still open.
-    fn captured(&self, stream: Stream, buf: &mut Vec<u8>, n: std::io::Result<usize>) -> bool {
-        match n {
-            Ok(0) | Err(_) => false,
-            Ok(n) => {
+    /// Reads what a ready pipe holds into the thread's scratch buffer; returns whether the pipe
+    /// is still open.
+    fn captured(&self, stream: Stream, pipe: &pipe::Receiver, ready: std::io::Result<()>) -> bool {
+        if ready.is_err() {
+            return false;
+        }
+        let drained = scratch::drain(
+            |buf| pipe.try_read(buf),
+            |chunk| {
                 self.slot
                     .capture(stream)
-                    .feed(&buf[..n], std::time::SystemTime::now());
-                // Grow while the pipe is full, give the memory back once the burst is over.
-                if n == buf.len() && buf.len() < READ_MAX {
-                    buf.resize(buf.len() * 4, 0);
-                } else if n < buf.len() / 64 && buf.len() > READ_MIN {
-                    buf.truncate(READ_MIN);
-                    buf.shrink_to_fit();
-                }
+                    .feed(chunk, std::time::SystemTime::now());
                 true
-            }
-        }
+            },
+        );
+        drained == Drained::Open
     }
 
     /// Reads what is left in a pipe after the group is gone (bounded, in case a descendant escaped it).
-    async fn drain(
-        &self,
-        pipe: &mut (impl AsyncReadExt + Unpin),
-        buf: &mut Vec<u8>,
-        open: bool,
-        stream: Stream,
-    ) {
+    async fn drain(&self, pipe: &pipe::Receiver, open: bool, stream: Stream) {
         if !open {
             return;
         }
         let until = Instant::now() + Duration::from_millis(500);
-        loop {
-            match tokio::time::timeout_at(until, pipe.read(buf)).await {
-                Ok(n) => {
-                    if !self.captured(stream, buf, n) {
-                        return;
-                    }
-                }
-                Err(_) => return,
+        while let Ok(ready) = tokio::time::timeout_at(until, pipe.readable()).await {
+            if !self.captured(stream, pipe, ready) {
+                return;
             }
         }
     }
@@ -406,24 +388,24 @@ impl Task {
                     self.slot.update(|s| s.restarts += 1);
                     return Next::Run;
                 }
-                cmd = self.commands.recv() => match cmd {
-                    None | Some(Command::Shutdown | Command::Remove) => {
+                cmd = self.slot.mailbox().command() => match cmd {
+                    Command::Shutdown | Command::Remove => {
                         self.settle(State::Stopped, None);
                         return Next::Exit;
                     }
-                    Some(Command::Stop) => return self.settle(State::Stopped, None),
-                    Some(Command::Start | Command::Restart) => {
+                    Command::Stop => return self.settle(State::Stopped, None),
+                    Command::Start | Command::Restart => {
                         *failures = 0;
                         self.slot.update(|s| s.restarts += 1);
                         return Next::Run;
                     }
-                    Some(Command::Reconfigure(spec, run)) => {
+                    Command::Reconfigure(spec, run) => {
                         self.apply(*spec);
                         *failures = 0;
                         if run { return Next::Run; }
                         return self.settle(State::Stopped, None);
                     }
-                    Some(Command::Signal(_)) => {}
+                    Command::Signal(_) => {}
                 },
             }
         }

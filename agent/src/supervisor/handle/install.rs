@@ -5,14 +5,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use connect_model::ConnectorConfig;
-use tokio::sync::mpsc;
 
 use super::Agent;
 use crate::lock::unpoisoned;
 use crate::logs::{Stream, StreamCapture};
 use crate::store::Desired;
 use crate::supervisor::child::LaunchSpec;
-use crate::supervisor::slot::{ChannelEvent, Command, Slot};
+use crate::supervisor::mailbox::Mailbox;
+use crate::supervisor::slot::{Command, Slot};
 use crate::supervisor::status::{ConnectorStatus, State};
 use crate::supervisor::task::Task;
 
@@ -47,7 +47,7 @@ impl Agent {
             Err(message) => return self.install_failed(id, &runtime, file, version, message),
         };
         if let Some(slot) = self.inner.registry.get(id)
-            && slot.commands.is_some()
+            && slot.mailbox.is_some()
         {
             if changed {
                 slot.update(|s| s.runtime = runtime);
@@ -61,16 +61,12 @@ impl Agent {
             Desired::Stopped
         };
         let status = ConnectorStatus::new(id, &runtime, file, desired, version);
-        let (ctx, crx) = mpsc::unbounded_channel();
-        let (etx, erx) = mpsc::channel(16);
-        let slot = Arc::new(self.new_slot(status, Some(ctx), Some(etx)));
+        let slot = Arc::new(self.new_slot(status, Some(Mailbox::default())));
         let task = Task {
             id: id.to_string(),
             slot: slot.clone(),
             sup: self.inner.sup.clone(),
             spec,
-            commands: crx,
-            events: erx,
         };
         self.inner.registry.insert(id, slot);
         // On the supervisor's runtime, whichever runtime the caller (the API) runs on.
@@ -90,19 +86,14 @@ impl Agent {
         status.state = State::Failed;
         status.error = Some(message);
         status.refresh_health();
-        let slot = Arc::new(self.new_slot(status, None, None));
+        let slot = Arc::new(self.new_slot(status, None));
         if let Some(old) = self.inner.registry.insert(id, slot) {
             old.send(Command::Remove);
         }
         self.inner.changed.bump();
     }
 
-    fn new_slot(
-        &self,
-        status: ConnectorStatus,
-        commands: Option<mpsc::UnboundedSender<Command>>,
-        events: Option<mpsc::Sender<ChannelEvent>>,
-    ) -> Slot {
+    fn new_slot(&self, status: ConnectorStatus, mailbox: Option<Mailbox>) -> Slot {
         let dir = self.inner.config.logs_dir();
         let capture = |stream: Stream| {
             StreamCapture::new(
@@ -111,13 +102,6 @@ impl Agent {
             )
         };
         let (out, err) = (capture(Stream::Stdout), capture(Stream::Stderr));
-        Slot::new(
-            status,
-            out,
-            err,
-            commands,
-            events,
-            self.inner.changed.clone(),
-        )
+        Slot::new(status, out, err, mailbox, self.inner.changed.clone())
     }
 }

@@ -262,7 +262,7 @@ impl Agent {
             .registry
             .get(id)
             .ok_or_else(|| AgentError::NotFound(id.to_string()))?;
-        if slot.commands.is_none() {
+        if slot.mailbox.is_none() {
             return Err(not_runnable(id, &slot));
         }
         Ok(slot)
