@@ -21,7 +21,7 @@ fn load_config(flag: Option<PathBuf>) -> anyhow::Result<(AgentConfig, config::Co
 
 pub fn run(flag: Option<PathBuf>) -> anyhow::Result<()> {
     let (config, source) = load_config(flag)?;
-    init_tracing(&config.logs.level);
+    let _telemetry = crate::telemetry::init(&config.logs.level, &config.telemetry);
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
@@ -38,7 +38,10 @@ pub fn run(flag: Option<PathBuf>) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(serve(config, source))
+    let result = rt.block_on(serve(config, source));
+    // The async runtime stops before the telemetry guard flushes with its blocking client.
+    drop(rt);
+    result
 }
 
 async fn serve(config: AgentConfig, source: config::ConfigSource) -> anyhow::Result<()> {
@@ -137,17 +140,6 @@ fn print_table(doc: &serde_json::Value) {
             c["error"].as_str().unwrap_or("")
         );
     }
-}
-
-fn init_tracing(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CONNECT_AGENT_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
 }
 
 /// Every connector holds a few descriptors (pipes, log files, the channel); lift the soft limit to the hard one.

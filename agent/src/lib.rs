@@ -11,11 +11,13 @@ pub(crate) mod document_check;
 mod fd_budget;
 mod lock;
 pub mod logs;
+mod placement;
 mod private_state;
 pub mod proc_stats;
 pub mod runtimes;
 pub mod store;
 pub mod supervisor;
+pub mod telemetry;
 
 pub use supervisor::{
     Agent, AgentError, ConnectorMetrics, ConnectorStatus, ReloadReport, State, Ticket, Totals,

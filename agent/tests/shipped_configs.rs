@@ -20,12 +20,18 @@ fn no_env(_: &str) -> Option<String> {
 }
 
 fn load_toml(text: &str, name: &str) {
+    load_toml_with(text, name, &no_env);
+}
+
+fn load_toml_with(
+    text: &str,
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> connect_agent::config::AgentConfig {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
-    if let Err(e) = load(&ConfigSource::File(path), &no_env) {
-        panic!("{name} does not load: {e}");
-    }
+    load(&ConfigSource::File(path), env).unwrap_or_else(|e| panic!("{name} does not load: {e}"))
 }
 
 /// Validates a connector document against the runtime it names, from `runtimes/<name>/.connect`.
@@ -69,15 +75,24 @@ fn deploy_configs_load() {
     let manifest =
         std::fs::read_to_string(repo().join("deploy/kubernetes/connect-agent.yaml")).unwrap();
     let mut embedded = 0;
+    let mut members = None;
+    let mut replicas = None;
     for doc in manifest.split("\n---\n") {
         let value: serde_json::Value = connect_model::yaml::from_str(doc).unwrap();
+        if value["kind"] == "StatefulSet" {
+            replicas = value["spec"]["replicas"].as_u64();
+        }
         if value["kind"] != "ConfigMap" {
             continue;
         }
         for (name, text) in value["data"].as_object().unwrap() {
             let text = text.as_str().unwrap();
             if name.ends_with(".toml") {
-                load_toml(text, name);
+                // As the StatefulSet's second pod: the ordinal comes from its name.
+                let pod = |k: &str| (k == "HOSTNAME").then(|| "connect-agent-1".to_string());
+                let config = load_toml_with(text, name, &pod);
+                assert_eq!(config.cluster.ordinal(), 1);
+                members = Some(u64::from(config.cluster.members));
             } else {
                 check_connector(text, &format!("deploy/kubernetes ConfigMap entry {name}"));
             }
@@ -85,6 +100,10 @@ fn deploy_configs_load() {
         }
     }
     assert_eq!(embedded, 2);
+    assert_eq!(
+        members, replicas,
+        "[cluster] members matches the StatefulSet's replicas"
+    );
 }
 
 /// Every leaf key of the default config as its path (`http.cors.enabled`).

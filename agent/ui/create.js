@@ -1,8 +1,9 @@
 // "New connector": pick a runtime and its source and sink, fill a form generated from the
-// components' `.connect` field definitions, validate as you type (POST /connectors/validate),
-// see the YAML, create (POST /connectors).
+// components' config JSON Schemas (GET /runtimes/{name}/sources|sinks/{c}/schema), validate as
+// you type (POST /connectors/validate), see the YAML, create (POST /connectors).
 
 import { api, apiOk } from './api.js';
+import { fieldsOf } from './schema.js';
 import { el, toast, yamlDocument } from './util.js';
 
 export function createPage(root, onError) {
@@ -55,12 +56,12 @@ export function createPage(root, onError) {
     const wanted = `${runtime.value}/${select.value}`;
     pending[step] = wanted;
     try {
-      const spec = await apiOk('GET', `/runtimes/${encodeURIComponent(runtime.value)}/${step}s/${encodeURIComponent(select.value)}`);
+      const schema = await apiOk('GET', `/runtimes/${encodeURIComponent(runtime.value)}/${step}s/${encodeURIComponent(select.value)}/schema`);
       if (pending[step] !== wanted) return;
       box.replaceChildren();
-      specs[step] = spec;
-      box.append(el('legend', {}, `${step}: ${spec.label || spec.name}`), spec.description ? el('p', { class: 'muted' }, spec.description) : '',
-        ...(spec.fields || []).map((f) => fieldInput(step, f)));
+      specs[step] = schema;
+      box.append(el('legend', {}, `${step}: ${schema.title || select.value}`), schema.description ? el('p', { class: 'muted' }, schema.description) : '',
+        ...fieldsOf(schema).map((f) => fieldInput(step, f)));
       changed();
       root.dataset.loaded = 'true';
     } catch (e) { onError(e); }
@@ -142,25 +143,25 @@ function row(label, input, help) {
   return el('div', { class: 'row' }, el('label', { for: input.id }, label), input, help ? el('div', { class: 'help' }, help) : null);
 }
 
-/** One input per field: checkbox, number, select (enum), password (secret), text or JSON. */
+/** One input per field (from `fieldsOf`): checkbox, number, select (enum), password (secret), text or JSON. */
 function fieldInput(step, f) {
-  const allowed = (f.constraints || []).find((c) => c.enum)?.enum;
+  const allowed = f.enum;
   const common = { id: `field-${step}-${f.name}`, 'data-step': step, 'data-name': f.name, 'data-type': f.type, 'data-kind': f.kind || 'scalar', 'data-path': `steps.${step}.config.${f.name}`, 'data-optional': f.optional ? 'true' : null };
   const def = f.default;
   let input;
   if (allowed) {
-    input = el('select', common, f.optional || def === undefined ? el('option', { value: '' }, '') : null,
+    input = el('select', common, def === undefined ? el('option', { value: '' }, '') : null,
       allowed.map((v) => el('option', { value: JSON.stringify(v), selected: JSON.stringify(v) === JSON.stringify(def) }, String(v))));
   } else if ((f.kind || 'scalar') !== 'scalar' || f.type === 'object') {
     input = el('textarea', { ...common, rows: 3, placeholder: 'JSON' }, def === undefined ? '' : JSON.stringify(def));
   } else if (f.type === 'bool') {
     input = el('input', { ...common, type: 'checkbox', checked: def === true });
   } else if (f.type === 'int' || f.type === 'float') {
-    input = el('input', { ...common, type: 'number', step: f.type === 'int' ? '1' : 'any', value: def ?? '' });
+    input = el('input', { ...common, type: 'number', step: f.type === 'int' ? '1' : 'any', min: f.min, max: f.max, value: def ?? '' });
   } else {
     input = el('input', { ...common, type: f.secret ? 'password' : 'text', autocomplete: f.secret ? 'new-password' : 'off', value: def ?? '', placeholder: f.examples?.length ? String(f.examples[0]) : '' });
   }
-  const label = `${f.label || f.name}${f.optional || def !== undefined ? '' : ' *'}`;
+  const label = `${f.label || f.name}${f.optional ? '' : ' *'}`;
   return row(label, input, [f.description, f.secret ? '(secret: never shown again once saved)' : ''].filter(Boolean).join(' '));
 }
 

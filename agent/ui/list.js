@@ -4,7 +4,7 @@
 import { apiOk } from './api.js';
 import { confirmDialog, el, fmtBytes, fmtRate, fmtUptime, sparkline, toast } from './util.js';
 
-const STATES = ['starting', 'running', 'backoff', 'stopping', 'stopped', 'completed', 'failed'];
+const STATES = ['starting', 'running', 'backoff', 'stopping', 'stopped', 'completed', 'failed', 'placed_elsewhere'];
 const DIRECTIONS = ['inlet', 'outlet', 'bridge', 'pipe'];
 const HISTORY = 30;
 /** Samples per connector id, kept across page visits: [{t, in, out, cpu}] */

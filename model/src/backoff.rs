@@ -1,6 +1,7 @@
 //! The one exponential backoff of connect: the agent's restart delays, the pipeline's retries,
 //! the Iggy steps' reconnects and the runtimes' own retries all double from an initial wait up
-//! to a cap; the agent also takes up to 20 % off at random so crash-looping connectors spread out.
+//! to a cap; the agent also stretches each wait by up to 20 % at random, so connectors that
+//! failed together (a shared peer went down) do not all start again at the same instant.
 
 use std::time::Duration;
 
@@ -26,11 +27,12 @@ impl Backoff {
         self.initial.saturating_mul(1u32 << exp).min(self.max)
     }
 
-    /// [`Self::delay`] with up to 20 % taken off by `jitter`, never below `initial`.
+    /// [`Self::delay`] stretched by up to 20 % by `jitter`, never beyond `max` (nor below
+    /// `initial`): the first restart is spread too, which a cut off the wait could not do.
     pub fn jittered(&self, failures: u32, jitter: &mut Jitter) -> Duration {
         let base = self.delay(failures);
-        let cut = base.mul_f64(0.2 * jitter.next_unit());
-        base.saturating_sub(cut).max(self.initial).min(self.max)
+        let stretch = base.mul_f64(0.2 * jitter.next_unit());
+        (base + stretch).min(self.max.max(self.initial))
     }
 
     /// A running sequence of waits for one operation.
@@ -104,19 +106,22 @@ mod tests {
     }
 
     #[test]
-    fn jitter_takes_at_most_a_fifth_off_and_never_goes_below_initial() {
+    fn jitter_adds_at_most_a_fifth_and_spreads_the_first_wait_too() {
         let mut j = Jitter::seeded(42);
         let b = Backoff::new(ms(100), ms(1000));
-        assert_eq!(b.jittered(1, &mut j), ms(100));
+        let firsts: Vec<_> = (0..50).map(|_| b.jittered(1, &mut j)).collect();
+        assert!(
+            firsts.iter().all(|d| (ms(100)..=ms(120)).contains(d)),
+            "{firsts:?}"
+        );
+        let spread = *firsts.iter().max().unwrap() - *firsts.iter().min().unwrap();
+        assert!(spread >= ms(10), "first waits not spread: {firsts:?}");
         for n in 2..6u32 {
             let d = b.jittered(n, &mut j);
             let base = b.delay(n);
-            assert!(
-                d <= base && d >= base.mul_f64(0.8).max(ms(100)),
-                "{n}: {d:?}"
-            );
+            assert!(d >= base && d <= base.mul_f64(1.2), "{n}: {d:?}");
         }
-        assert!(b.jittered(40, &mut j) <= ms(1000));
+        assert_eq!(b.jittered(40, &mut j), ms(1000));
     }
 
     #[test]

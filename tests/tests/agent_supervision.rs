@@ -36,10 +36,10 @@ fn a_sigkilled_runtime_restarts_with_growing_then_reset_backoff() {
         assert_eq!(c["consecutive_failures"], round);
         backoffs.push(c["backoff_ms"].as_u64().expect("backoff_ms"));
     }
-    // 200ms, then doubling with at most 20 % jitter taken off.
-    assert_eq!(backoffs[0], 200, "{backoffs:?}");
-    assert!((320..=400).contains(&backoffs[1]), "{backoffs:?}");
-    assert!((640..=800).contains(&backoffs[2]), "{backoffs:?}");
+    // 200ms, then doubling, each stretched by at most 20 % of jitter.
+    assert!((200..=240).contains(&backoffs[0]), "{backoffs:?}");
+    assert!((400..=480).contains(&backoffs[1]), "{backoffs:?}");
+    assert!((800..=960).contains(&backoffs[2]), "{backoffs:?}");
 
     // A run longer than stable_after (3s) resets the backoff: wait until the runtime itself
     // reports that long an uptime in a heartbeat.
@@ -53,7 +53,8 @@ fn a_sigkilled_runtime_restarts_with_growing_then_reset_backoff() {
     let pid = pid_of(&c);
     sigkill(pid);
     let c = agent.wait_running_again("crashy", pid);
-    assert_eq!(c["backoff_ms"], 200, "{c:#?}");
+    let reset = c["backoff_ms"].as_u64().expect("backoff_ms");
+    assert!((200..=240).contains(&reset), "{c:#?}");
     assert_eq!(c["consecutive_failures"], 1, "{c:#?}");
     assert_eq!(c["restarts"], 4);
     assert!(gone(pid));

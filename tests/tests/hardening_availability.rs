@@ -71,7 +71,8 @@ fn nested_bodies_are_refused_while_health_answers_and_no_connector_restarts() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(asked >= 30, "/health was asked only {asked} times");
+    // At least 3 s of probing after the attack at one probe per ~100 ms (plus its answer time).
+    assert!(asked >= 20, "/health was asked only {asked} times");
     for a in attackers {
         let (status, text, took) = a.join().expect("attacker thread");
         assert_eq!(

@@ -27,7 +27,7 @@ pub(crate) async fn list(
             )));
         }
     }
-    const STATES: [&str; 7] = [
+    const STATES: [&str; 8] = [
         "starting",
         "running",
         "backoff",
@@ -35,6 +35,7 @@ pub(crate) async fn list(
         "stopped",
         "completed",
         "failed",
+        "placed_elsewhere",
     ];
     const DIRECTIONS: [&str; 4] = ["inlet", "outlet", "bridge", "pipe"];
     for (key, allowed) in [("state", &STATES[..]), ("direction", &DIRECTIONS[..])] {

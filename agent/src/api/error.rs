@@ -137,6 +137,9 @@ impl From<AgentError> for ApiError {
             AgentError::NotRunnable { .. } => {
                 Self::new(StatusCode::CONFLICT, "not_runnable", e.to_string())
             }
+            AgentError::PlacedElsewhere { .. } => {
+                Self::new(StatusCode::CONFLICT, "placed_elsewhere", e.to_string())
+            }
             AgentError::Exists(id) => Self::new(
                 StatusCode::CONFLICT,
                 "conflict",

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::supervisor::{Agent, Health};
 
-const STATES: [&str; 7] = [
+const STATES: [&str; 8] = [
     "starting",
     "running",
     "backoff",
@@ -17,6 +17,7 @@ const STATES: [&str; 7] = [
     "stopped",
     "completed",
     "failed",
+    "placed_elsewhere",
 ];
 
 pub(crate) async fn metrics(State(agent): State<Agent>) -> Response {

@@ -174,5 +174,5 @@ pub fn router(agent: Agent, http: &HttpSection) -> Result<Router, cors::CorsErro
     if let Some(layer) = cors::layer(&http.cors)? {
         app = app.layer(layer);
     }
-    Ok(app)
+    Ok(crate::telemetry::http::layer(app))
 }

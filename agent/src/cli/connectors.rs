@@ -178,7 +178,7 @@ fn print_list(list: &Value, format: Format) {
             vec![
                 cell(&c["id"]),
                 cell(&c["runtime"]),
-                cell(&c["state"]),
+                shown_state(c),
                 cell(&c["health"]),
                 cell(&c["desired"]),
                 cell(&c["version"]),
@@ -205,6 +205,14 @@ pub(crate) fn shown_error(c: &Value) -> String {
         .to_string()
 }
 
+/// The state, with the agent that runs it when that is another one (`placed_elsewhere (agent 2)`).
+pub(crate) fn shown_state(c: &Value) -> String {
+    match c["placed_on"].as_u64() {
+        Some(k) => format!("{} (agent {k})", cell(&c["state"])),
+        None => cell(&c["state"]),
+    }
+}
+
 fn print_one(c: &Value) {
     for key in [
         "id",
@@ -214,6 +222,7 @@ fn print_one(c: &Value) {
         "direction",
         "file",
         "state",
+        "placed_on",
         "health",
         "desired",
         "version",

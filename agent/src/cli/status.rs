@@ -38,7 +38,7 @@ pub(super) fn run(client: &Client, format: Format) -> Result<(), CliError> {
         .map(|c| {
             vec![
                 cell(&c["id"]),
-                cell(&c["state"]),
+                super::connectors::shown_state(c),
                 cell(&c["health"]),
                 cell(&c["version"]),
                 cell(&c["restarts"]),

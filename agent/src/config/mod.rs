@@ -3,6 +3,7 @@
 
 mod base_dir;
 mod byte_size;
+mod cluster;
 mod cors_rules;
 mod env_overrides;
 mod iggy_keys;
@@ -11,6 +12,7 @@ mod sections;
 use std::path::{Path, PathBuf};
 
 pub use byte_size::ByteSize;
+pub use cluster::{ClusterSection, Ordinal};
 pub use sections::{
     AgentConfig, ConnectorsSection, CorsSection, HttpSection, HttpTlsSection, IggySection,
     IggyTlsSection, LogsSection, RuntimesSection, StateSection, SupervisorSection,
@@ -121,6 +123,11 @@ pub fn load(
             reason: e.inner().to_string(),
         })?;
     config.warnings = warnings;
+    cluster::resolve(&mut config.cluster, env).map_err(|(field, reason)| ConfigError::Field {
+        path: name.clone(),
+        field,
+        reason,
+    })?;
     base_dir::resolve(&mut config, &base_dir::of(source));
     config
         .validate()

@@ -19,6 +19,7 @@ pub struct AgentConfig {
     pub logs: LogsSection,
     pub supervisor: SupervisorSection,
     pub telemetry: TelemetrySection,
+    pub cluster: super::ClusterSection,
     /// What relative paths resolve against (see `base_dir.rs`); set when the config is loaded.
     #[serde(skip)]
     pub base_dir: PathBuf,

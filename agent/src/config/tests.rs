@@ -81,3 +81,34 @@ fn errors_name_the_file_and_field() {
     .to_string();
     assert!(err.contains("CONNECT_HTTP_ENABLED"), "{err}");
 }
+
+#[test]
+fn cluster_keys_come_from_the_file_or_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.toml");
+    std::fs::write(&path, "[cluster]\nmembers = 3\nordinal = 1\n").unwrap();
+    let c = load(&ConfigSource::File(path.clone()), &env_of(&[])).unwrap();
+    assert_eq!((c.cluster.members, c.cluster.ordinal()), (3, 1));
+    let env = env_of(&[
+        ("CONNECT_CLUSTER_MEMBERS", "2"),
+        ("CONNECT_CLUSTER_ORDINAL", ""),
+        ("HOSTNAME", "connect-agent-1"),
+    ]);
+    let c = load(&ConfigSource::File(path.clone()), &env).unwrap();
+    assert_eq!((c.cluster.members, c.cluster.ordinal()), (2, 1));
+    let env = env_of(&[("CONNECT_CLUSTER_ORDINAL", "7")]);
+    let e = load(&ConfigSource::File(path.clone()), &env)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("field `cluster.ordinal`") && e.contains("members = 3"),
+        "{e}"
+    );
+    let env = env_of(&[("CONNECT_CLUSTER_ORDINAL", "two")]);
+    let e = load(&ConfigSource::File(path), &env)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cluster.ordinal") && e.contains("`two`"), "{e}");
+    let c = load(&ConfigSource::Defaults, &env_of(&[])).unwrap();
+    assert_eq!((c.cluster.members, c.cluster.ordinal()), (1, 0));
+}

@@ -35,6 +35,8 @@ pub(crate) struct LaunchSpec {
     pub version: u32,
     /// Whether the runtime gets the agent's Iggy connection and credentials.
     pub iggy: bool,
+    /// `TRACEPARENT`/`TRACESTATE` of the current start (set by the task before each spawn).
+    pub trace_context: Vec<(String, String)>,
 }
 
 /// Variables holding secret values; `Debug` shows their names only.
@@ -238,6 +240,9 @@ pub(crate) fn spawn(
     set(vars::CONNECTOR_ID, id.as_ref());
     set(vars::INSTANCE_ID, instance_id.as_ref());
     set(vars::STATE_DIR, state_dir.as_os_str());
+    for (k, v) in &spec.trace_context {
+        set(k, v.as_ref());
+    }
     if let Some(prefix) = &env.otel_service_prefix {
         set(vars::OTEL_SERVICE_NAME, format!("{prefix}-{id}").as_ref());
     }

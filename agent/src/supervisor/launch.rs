@@ -50,6 +50,7 @@ pub(crate) fn prepare(
         iggy: config.steps.consumer.is_some()
             || config.steps.producer.is_some()
             || entry.metadata.runtime.uses_iggy,
+        trace_context: Vec::new(),
     })
 }
 

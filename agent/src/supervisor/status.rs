@@ -26,6 +26,9 @@ pub enum State {
     Completed,
     /// Invalid config, permanent exit code, crash loop, or a runtime that cannot be spawned.
     Failed,
+    /// Another agent of the cluster runs it (`placed_on`); this one keeps its config only.
+    #[serde(rename = "placed_elsewhere")]
+    PlacedElsewhere,
 }
 
 impl State {
@@ -38,6 +41,7 @@ impl State {
             Self::Stopped => "stopped",
             Self::Completed => "completed",
             Self::Failed => "failed",
+            Self::PlacedElsewhere => "placed_elsewhere",
         }
     }
 }
@@ -90,6 +94,9 @@ pub struct ConnectorStatus {
     pub file: Option<PathBuf>,
     pub state: State,
     pub desired: Desired,
+    /// The ordinal of the agent that runs it, when that is another agent of the cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placed_on: Option<u32>,
     /// Active config version (0 when the file could not be loaded).
     pub version: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,6 +158,7 @@ impl ConnectorStatus {
                 Desired::Stopped => State::Stopped,
             },
             desired,
+            placed_on: None,
             version,
             pid: None,
             instance_id: None,
@@ -203,7 +211,9 @@ impl ConnectorStatus {
                 (None, None) => (Health::Unknown, None),
             },
             State::Backoff | State::Failed => (Health::Degraded, self.error.clone()),
-            State::Stopping | State::Stopped | State::Completed => (Health::Unknown, None),
+            State::Stopping | State::Stopped | State::Completed | State::PlacedElsewhere => {
+                (Health::Unknown, None)
+            }
         };
         self.health = health;
         self.last_error = error;

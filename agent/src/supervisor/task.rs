@@ -20,6 +20,7 @@ use super::slot::{ChannelEvent, Command, Slot};
 use super::spawner::Spawner;
 use super::status::State;
 use crate::logs::Stream;
+use crate::telemetry::StartSpan;
 
 /// Settings every task shares.
 #[derive(Debug)]
@@ -124,6 +125,11 @@ impl Task {
     async fn run_once(&mut self, pending: &mut Option<LaunchSpec>) -> Outcome {
         let instance = uuid::Uuid::new_v4().to_string();
         let started = Instant::now();
+        let mut start = Some(StartSpan::begin(&self.id, &instance, self.spec.version));
+        self.spec.trace_context = start
+            .as_ref()
+            .map(StartSpan::trace_context)
+            .unwrap_or_default();
         let spawned = self
             .sup
             .spawner
@@ -133,6 +139,9 @@ impl Task {
         let spawned = match spawned {
             Ok(s) => s,
             Err(e) => {
+                if let Some(start) = start.take() {
+                    start.failed(&e.to_string());
+                }
                 return Outcome {
                     status: None,
                     ending: None,
@@ -197,6 +206,9 @@ impl Task {
                                         s.ready_at_ms = Some(crate::clock::now_ms());
                                     }
                                 });
+                                if let Some(start) = start.take() {
+                                    start.ready();
+                                }
                                 deadline = Instant::now() + self.sup.heartbeat_timeout;
                             }
                             ChannelEvent::Heartbeat { instance: i } if i == instance => {

@@ -74,7 +74,10 @@ impl Ticket {
     }
 
     fn reached(&self, s: &ConnectorStatus) -> bool {
-        let settled = matches!(s.state, State::Stopped | State::Failed | State::Completed);
+        let settled = matches!(
+            s.state,
+            State::Stopped | State::Failed | State::Completed | State::PlacedElsewhere
+        );
         match &self.goal {
             Goal::Stopped => s.pid.is_none() && settled,
             Goal::NewInstance { before, was_failed } => {

@@ -61,6 +61,9 @@ pub mod vars {
     pub const HEARTBEAT_INTERVAL: &str = "CONNECT_HEARTBEAT_INTERVAL";
     pub const OTEL_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
     pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+    /// W3C trace context of the agent's start span: the runtime's root span is its child.
+    pub const TRACEPARENT: &str = "TRACEPARENT";
+    pub const TRACESTATE: &str = "TRACESTATE";
 
     /// Prefix of the variables carrying a connector's literal secrets (`CONNECT_SECRET_1`, …),
     /// which its config references as `${env:CONNECT_SECRET_<n>}`.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::errors::ErrorPolicy;
 use super::id::{ConnectorId, RuntimeRef};
+use super::placement::Placement;
 use super::restart::RestartConfig;
 use super::steps::Steps;
 use crate::validation::FieldErrors;
@@ -31,6 +32,9 @@ pub struct ConnectorConfig {
     /// What happens to messages refused for their content (contract version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<ErrorPolicy>,
+    /// Which agents of a cluster run it; agent-only (see [`Placement::default_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
 }
 
 fn default_enabled() -> bool {
@@ -38,6 +42,12 @@ fn default_enabled() -> bool {
 }
 
 impl ConnectorConfig {
+    /// `placement` as written, else its default for this document's input.
+    pub fn effective_placement(&self) -> Placement {
+        self.placement
+            .unwrap_or_else(|| Placement::default_for(&self.steps))
+    }
+
     /// Checks every rule serde cannot express; returns all problems at once.
     pub fn validate(&self) -> FieldErrors {
         let mut errors = FieldErrors::default();

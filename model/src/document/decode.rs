@@ -105,7 +105,7 @@ pub fn collect(value: Value) -> Result<ConnectorConfig, (FieldErrors, Option<Con
 
 /// Top-level keys only the agent acts on; they never reach a runtime, so adding one is not a
 /// change of the runtime contract.
-pub const AGENT_ONLY_KEYS: &[&str] = &["enabled", "restart", "env"];
+pub const AGENT_ONLY_KEYS: &[&str] = &["enabled", "restart", "env", "placement"];
 
 /// The runtime's argument: base64 of the compact JSON document without [`AGENT_ONLY_KEYS`].
 pub fn to_runtime_argument(config: &ConnectorConfig) -> String {

@@ -8,6 +8,7 @@ mod every_error;
 pub mod id;
 pub mod iggy_steps;
 pub mod jq;
+pub mod placement;
 pub mod restart;
 pub mod schema;
 pub mod steps;
@@ -20,6 +21,7 @@ pub use id::{ConnectorId, RuntimeRef};
 pub use iggy_steps::{
     ConsumerStep, IggyConnection, IggyTls, Partitioning, ProducerStep, StartFrom,
 };
+pub use placement::Placement;
 pub use restart::{RestartConfig, RestartPolicy};
 pub use steps::{ComponentKind, ComponentStep, Direction, Input, Output, Steps};
 pub use transform::TransformStep;

@@ -254,6 +254,7 @@ impl Runtime {
         };
         tracing::info!(connector = %ctx.connector.id, instance = %ctx.settings.instance_id, "starting");
         let span = tracing::info_span!("connector", id = %ctx.connector.id, instance = %ctx.settings.instance_id);
+        telemetry::join_agent_trace(&span);
         let mut work = tokio::spawn(tracing::Instrument::instrument(workload.run(ctx), span));
         let result = tokio::select! {
             r = &mut work => r,

@@ -1,6 +1,7 @@
 //! Logging, traces and metrics for runtimes: info and below to stdout, warnings and errors to
 //! stderr (or all to stderr when stdout carries data), as text or JSON; spans and the
-//! pipeline counters exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+//! pipeline counters exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; the
+//! root span joins the agent's trace from `TRACEPARENT`.
 
 use std::time::Duration;
 
@@ -168,5 +169,73 @@ fn register_counters(provider: &SdkMeterProvider, metrics: &Metrics) {
             .with_description(description)
             .with_callback(move |observer| observer.observe(read(&metrics.snapshot()), &[]))
             .build();
+    }
+}
+
+/// Makes `root` (the runtime's root span) a child of the agent's start span when the agent
+/// passed W3C trace context (`TRACEPARENT`, `TRACESTATE`); without it (or without an
+/// endpoint) the runtime's spans start their own trace.
+pub(crate) fn join_agent_trace(root: &tracing::Span) {
+    use crate::contract::env::vars;
+    let Ok(parent) = std::env::var(vars::TRACEPARENT) else {
+        return;
+    };
+    let state = std::env::var(vars::TRACESTATE).unwrap_or_default();
+    match remote_parent(&parent, &state) {
+        Some(cx) => {
+            use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+            // Fails only when no OTel layer is installed (no endpoint): nothing to join then.
+            let _ = root.set_parent(cx);
+        }
+        None => tracing::warn!(
+            variable = vars::TRACEPARENT,
+            value = %parent,
+            "not W3C trace context (`00-<trace id>-<span id>-<flags>`); the runtime's spans start a new trace"
+        ),
+    }
+}
+
+/// The remote span context of a `traceparent` header, or `None` when it is not valid.
+fn remote_parent(traceparent: &str, tracestate: &str) -> Option<opentelemetry::Context> {
+    use opentelemetry::propagation::TextMapPropagator as _;
+    use opentelemetry::trace::TraceContextExt as _;
+    let mut carrier = std::collections::HashMap::new();
+    carrier.insert("traceparent".to_string(), traceparent.trim().to_string());
+    if !tracestate.is_empty() {
+        carrier.insert("tracestate".to_string(), tracestate.to_string());
+    }
+    let cx = opentelemetry_sdk::propagation::TraceContextPropagator::new().extract(&carrier);
+    cx.span().span_context().is_valid().then_some(cx)
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::TraceContextExt as _;
+
+    use super::remote_parent;
+
+    #[test]
+    fn a_traceparent_becomes_the_remote_parent_and_garbage_is_refused() {
+        let cx = remote_parent(
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "vendor=x",
+        )
+        .expect("valid traceparent");
+        let span = cx.span();
+        let sc = span.span_context();
+        assert_eq!(
+            sc.trace_id().to_string(),
+            "0af7651916cd43dd8448eb211c80319c"
+        );
+        assert_eq!(sc.span_id().to_string(), "b7ad6b7169203331");
+        assert!(sc.is_remote() && sc.is_sampled());
+        assert_eq!(sc.trace_state().header(), "vendor=x");
+        for bad in [
+            "",
+            "00-zz-b7ad6b7169203331-01",
+            "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+        ] {
+            assert!(remote_parent(bad, "").is_none(), "{bad}");
+        }
     }
 }

@@ -13,7 +13,7 @@ pub(crate) fn status(state: State) -> &'static str {
         State::Starting => "starting",
         State::Running => "running",
         State::Stopping => "stopping",
-        State::Stopped | State::Completed => "stopped",
+        State::Stopped | State::Completed | State::PlacedElsewhere => "stopped",
         State::Backoff | State::Failed => "error",
     }
 }
@@ -49,6 +49,7 @@ mod tests {
             State::Stopped,
             State::Completed,
             State::Failed,
+            State::PlacedElsewhere,
         ];
         for s in all {
             assert!(
@@ -58,6 +59,7 @@ mod tests {
         }
         assert_eq!(status(State::Backoff), "error");
         assert_eq!(status(State::Completed), "stopped");
+        assert_eq!(status(State::PlacedElsewhere), "stopped");
         assert_eq!(status_of(None), "stopped");
     }
 }

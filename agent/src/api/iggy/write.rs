@@ -71,6 +71,9 @@ pub(super) async fn add_config(
     if !current.env.is_empty() {
         doc["env"] = json!(current.env);
     }
+    if let Some(placement) = current.placement {
+        doc["placement"] = serde_json::to_value(placement).map_err(ApiError::internal)?;
+    }
     let config =
         decode::from_value(doc).map_err(|e| ApiError::invalid_config(&e.field_errors()))?;
     agent

@@ -16,6 +16,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("list.js", include_str!("../../../ui/list.js"), JS),
     ("connector.js", include_str!("../../../ui/connector.js"), JS),
     ("create.js", include_str!("../../../ui/create.js"), JS),
+    ("schema.js", include_str!("../../../ui/schema.js"), JS),
     ("util.js", include_str!("../../../ui/util.js"), JS),
 ];
 const HTML: &str = "text/html; charset=utf-8";

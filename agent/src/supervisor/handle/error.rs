@@ -13,6 +13,10 @@ pub enum AgentError {
     NotFound(String),
     #[error("connector `{id}` cannot run: {reason}")]
     NotRunnable { id: String, reason: String },
+    #[error(
+        "connector `{id}` runs on agent {owner} of the cluster, not on this one (agent {here}); start, stop or restart it through agent {owner}"
+    )]
+    PlacedElsewhere { id: String, owner: u32, here: u32 },
     #[error("connector `{0}` already exists; change it by adding a config version")]
     Exists(String),
     #[error("invalid connector config:\n{0}")]

@@ -9,6 +9,7 @@ use connect_model::ConnectorConfig;
 use super::Agent;
 use crate::lock::unpoisoned;
 use crate::logs::{Stream, StreamCapture};
+use crate::placement::Decision;
 use crate::store::Desired;
 use crate::supervisor::child::LaunchSpec;
 use crate::supervisor::mailbox::Mailbox;
@@ -42,6 +43,16 @@ impl Agent {
         } = install;
         let id = config.id.as_str();
         let runtime = config.runtime.to_string();
+        match crate::placement::decide(config, &self.inner.config.cluster, file.is_some()) {
+            Decision::Here => {}
+            Decision::Elsewhere(owner) => {
+                return self.install_elsewhere(id, &runtime, file, run, version, owner);
+            }
+            Decision::Nowhere(reason) => {
+                tracing::error!("connector `{id}` cannot run: {reason}");
+                return self.install_failed(id, &runtime, file, version, reason);
+            }
+        }
         let spec = match spec {
             Ok(s) => s,
             Err(message) => return self.install_failed(id, &runtime, file, version, message),
@@ -71,6 +82,50 @@ impl Agent {
         self.inner.registry.insert(id, slot);
         // On the supervisor's runtime, whichever runtime the caller (the API) runs on.
         unpoisoned(self.inner.tasks.lock()).spawn_on(task.run(run), &self.inner.supervision);
+    }
+
+    /// A connector another agent of the cluster runs: its config stays here (stored,
+    /// versioned, editable), it shows as `placed_elsewhere` with `placed_on`, and a task that
+    /// ran it here (before its placement changed) stops.
+    fn install_elsewhere(
+        &self,
+        id: &str,
+        runtime: &str,
+        file: Option<PathBuf>,
+        run: bool,
+        version: u32,
+        owner: u32,
+    ) {
+        let desired = if run {
+            Desired::Running
+        } else {
+            Desired::Stopped
+        };
+        if let Some(slot) = self.inner.registry.get(id)
+            && slot.mailbox.is_none()
+            && slot.status().placed_on == Some(owner)
+        {
+            slot.update(|s| {
+                s.runtime = runtime.to_string();
+                s.file = file;
+                s.desired = desired;
+                s.version = version;
+            });
+            return;
+        }
+        tracing::info!(
+            "connector `{id}` runs on agent {owner} of the cluster; this agent (agent {}) keeps its config only",
+            self.inner.config.cluster.ordinal()
+        );
+        let mut status = ConnectorStatus::new(id, runtime, file, desired, version);
+        status.state = State::PlacedElsewhere;
+        status.placed_on = Some(owner);
+        status.refresh_health();
+        let slot = Arc::new(self.new_slot(status, None));
+        if let Some(old) = self.inner.registry.insert(id, slot) {
+            old.send(Command::Remove);
+        }
+        self.inner.changed.bump();
     }
 
     /// A connector that cannot run: shown as failed with the reason; a running task for the id stops.

@@ -262,6 +262,13 @@ impl Agent {
             .registry
             .get(id)
             .ok_or_else(|| AgentError::NotFound(id.to_string()))?;
+        if let Some(owner) = slot.status().placed_on {
+            return Err(AgentError::PlacedElsewhere {
+                id: id.to_string(),
+                owner,
+                here: self.inner.config.cluster.ordinal(),
+            });
+        }
         if slot.mailbox.is_none() {
             return Err(not_runnable(id, &slot));
         }

@@ -30,6 +30,7 @@ pub struct ReloadReport {
 impl Agent {
     /// Re-reads the runtimes and the config dir: new connectors start, removed ones stop,
     /// changed ones become a new version and restart; invalid files are marked failed.
+    #[tracing::instrument(target = "connect.trace", name = "agent.reload", skip_all)]
     pub async fn reload(&self) -> Result<ReloadReport, AgentError> {
         let cfg = &self.inner.config;
         let runtimes = Arc::new(RuntimeRegistry::scan(&cfg.runtimes));

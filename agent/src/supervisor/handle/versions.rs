@@ -70,6 +70,16 @@ impl Agent {
         errors
             .0
             .extend(crate::document_check::runtime_errors(config, &self.runtimes()).0);
+        let members = self.inner.config.cluster.members;
+        if let Some(connect_model::document::Placement::Agent(k)) = config.placement
+            && members > 1
+            && k >= members
+        {
+            errors.push(
+                "placement.agent",
+                crate::placement::out_of_range(k, members),
+            );
+        }
         errors.into_result(())
     }
 
