@@ -1,5 +1,5 @@
 //! API-key authentication: `api-key: KEY` or `Authorization: Bearer KEY`, compared in constant
-//! time; `/`, `/health` and `/ready` stay open so probes need no secret, and the dashboard's
+//! time; `/`, `/health`, `/ready` and `/openapi.json` stay open so probes need no secret, and the dashboard's
 //! static files under `/ui` so the page can load and ask for the key.
 
 use std::sync::Arc;
@@ -13,7 +13,12 @@ use subtle::ConstantTimeEq;
 use super::error::ApiError;
 
 /// Paths served without a key.
-const OPEN: [&str; 3] = ["/", "/health", "/ready"];
+const OPEN: [&str; 4] = ["/", "/health", "/ready", "/openapi.json"];
+
+/// Whether `path` is served without a key (also read by the API document).
+pub(crate) fn is_open(path: &str) -> bool {
+    OPEN.contains(&path) || super::ui::is_static(path)
+}
 
 /// Rejects a request without the configured key; the key itself never reaches a response or a log.
 pub(crate) async fn require_key(
@@ -21,10 +26,7 @@ pub(crate) async fn require_key(
     request: Request,
     next: Next,
 ) -> Response {
-    if OPEN.contains(&request.uri().path())
-        || super::ui::is_static(request.uri().path())
-        || request.method() == axum::http::Method::OPTIONS
-    {
+    if is_open(request.uri().path()) || request.method() == axum::http::Method::OPTIONS {
         return next.run(request).await;
     }
     let headers = request.headers();

@@ -34,7 +34,8 @@ fn truncate_words(text: &str) -> String {
     out
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Error")]
 pub(crate) struct ApiError {
     #[serde(skip)]
     pub status: StatusCode,
@@ -122,6 +123,11 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Every status an error answers is written per route (`openapi::ops`).
+impl aide::OperationOutput for ApiError {
+    type Inner = Self;
 }
 
 impl From<AgentError> for ApiError {

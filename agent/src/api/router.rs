@@ -9,116 +9,144 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+
+use aide::axum::ApiRouter;
+use aide::axum::routing::{get_with, post_with};
 
 use super::error::ApiError;
 use super::iggy::{self, IggyKind};
+use super::openapi::ops;
 use super::{
     auth, configs, connectors, cors, csrf, logs, openapi, prometheus, runtimes, schema, system, ui,
 };
 use crate::config::HttpSection;
 use crate::supervisor::Agent;
 
-pub fn router(agent: Agent, http: &HttpSection) -> Result<Router, cors::CorsError> {
-    let mut app = Router::new()
-        .route("/", get(system::welcome))
-        .route("/health", get(system::health))
-        .route("/ready", get(system::ready))
-        .route("/stats", get(iggy::stats))
-        .route("/system/stats", get(system::stats))
-        .route("/metrics", get(prometheus::metrics))
-        .route("/reload", post(system::reload))
-        .route("/openapi.json", get(openapi::serve))
-        .route(
+/// Every documented route: the router and the OpenAPI document are both made from this
+/// (`openapi::document`), so a route cannot change without the document.
+pub(crate) fn api_routes() -> ApiRouter<Agent> {
+    ApiRouter::new()
+        .api_route("/", get_with(system::welcome, ops::welcome))
+        .api_route("/health", get_with(system::health, ops::health))
+        .api_route("/ready", get_with(system::ready, ops::ready))
+        .api_route("/stats", get_with(iggy::stats, ops::iggy_stats))
+        .api_route("/system/stats", get_with(system::stats, ops::system_stats))
+        .api_route("/metrics", get_with(prometheus::metrics, ops::metrics))
+        .api_route("/reload", post_with(system::reload, ops::reload))
+        .api_route("/openapi.json", get_with(openapi::serve, ops::openapi))
+        .api_route(
             "/connectors",
-            get(connectors::list).post(connectors::create),
+            get_with(connectors::list, ops::list).post_with(connectors::create, ops::create),
         )
-        .route(
+        .api_route(
             "/connectors/validate",
-            post(connectors::validate)
-                .get(connectors::show_reserved)
-                .delete(connectors::delete_reserved),
+            post_with(connectors::validate, ops::validate)
+                .get_with(connectors::show_reserved, ops::show)
+                .delete_with(connectors::delete_reserved, ops::delete),
         )
-        .route(
+        .api_route(
             "/connectors/{id}",
-            get(connectors::show).delete(connectors::delete),
+            get_with(connectors::show, ops::show).delete_with(connectors::delete, ops::delete),
         )
-        .route("/connectors/{id}/start", post(connectors::start))
-        .route("/connectors/{id}/stop", post(connectors::stop))
-        .route("/connectors/{id}/restart", post(connectors::restart))
-        .route(
+        .api_route(
+            "/connectors/{id}/start",
+            post_with(connectors::start, |o| ops::action(o, "start")),
+        )
+        .api_route(
+            "/connectors/{id}/stop",
+            post_with(connectors::stop, |o| ops::action(o, "stop")),
+        )
+        .api_route(
+            "/connectors/{id}/restart",
+            post_with(connectors::restart, |o| ops::action(o, "restart")),
+        )
+        .api_route(
             "/connectors/{id}/configs",
-            get(
+            get_with(
                 |State(a): State<Agent>, Path(id): Path<String>| async move {
                     configs::list(&a, &id).await
                 },
+                ops::configs,
             )
-            .post(
+            .post_with(
                 |State(a): State<Agent>, Path(id): Path<String>, body: Body| async move {
                     configs::add(&a, &id, body).await
                 },
+                ops::add_config,
             ),
         )
-        .route(
+        .api_route(
             "/connectors/{id}/configs/active",
-            get(
+            get_with(
                 |State(a): State<Agent>, Path(id): Path<String>| async move {
                     configs::active(&a, &id).await
                 },
+                ops::active,
             )
-            .put(
+            .put_with(
                 |State(a): State<Agent>, Path(id): Path<String>, body: Body| async move {
                     configs::activate(&a, &id, body).await
                 },
+                ops::activate,
             ),
         )
-        .route(
+        .api_route(
             "/connectors/{id}/configs/plugin",
-            get(
+            get_with(
                 |State(a): State<Agent>,
                  Path(id): Path<String>,
                  Query(q): Query<BTreeMap<String, String>>| async move {
                     configs::plugin(&a, &id, &q).await
                 },
+                ops::plugin,
             ),
         )
-        .route(
+        .api_route(
             "/connectors/{id}/configs/{version}",
-            get(
+            get_with(
                 |State(a): State<Agent>, Path((id, v)): Path<(String, String)>| async move {
                     configs::show(&a, &id, &v).await
                 },
+                ops::version,
             ),
         )
-        .route(
+        .api_route(
             "/connectors/{id}/transforms",
-            get(
+            get_with(
                 |State(a): State<Agent>, Path(id): Path<String>| async move {
                     configs::transforms(&a, &id).await
                 },
+                ops::transforms,
             ),
         )
-        .route("/connectors/{id}/logs", get(logs::logs))
-        .route("/runtimes", get(runtimes::list))
-        .route("/runtimes/{name}", get(runtimes::show))
-        .route(
+        .api_route("/connectors/{id}/logs", get_with(logs::logs, ops::logs))
+        .api_route("/runtimes", get_with(runtimes::list, ops::runtimes))
+        .api_route("/runtimes/{name}", get_with(runtimes::show, ops::runtime))
+        .api_route(
             "/runtimes/{name}/sources/{component}",
-            get(runtimes::source),
+            get_with(runtimes::source, ops::component),
         )
-        .route("/runtimes/{name}/sinks/{component}", get(runtimes::sink))
-        .route(
+        .api_route(
+            "/runtimes/{name}/sinks/{component}",
+            get_with(runtimes::sink, ops::component),
+        )
+        .api_route(
             "/runtimes/{name}/sources/{component}/schema",
-            get(schema::source),
+            get_with(schema::source, ops::component_schema),
         )
-        .route(
+        .api_route(
             "/runtimes/{name}/sinks/{component}/schema",
-            get(schema::sink),
+            get_with(schema::sink, ops::component_schema),
         )
-        .route("/ui", get(ui::index))
-        .route("/ui/", get(ui::index))
-        .route("/ui/{*path}", get(ui::asset))
-        .nest("/sinks", iggy::routes(IggyKind::Sink))
-        .nest("/sources", iggy::routes(IggyKind::Source))
+        .api_route("/ui", get_with(ui::index, ops::ui))
+        .api_route("/ui/", get_with(ui::index, ops::ui))
+        .api_route("/ui/{*path}", get_with(ui::asset, ops::ui_asset))
+        .merge(iggy::routes(IggyKind::Sink))
+        .merge(iggy::routes(IggyKind::Source))
+}
+
+pub fn router(agent: Agent, http: &HttpSection) -> Result<Router, cors::CorsError> {
+    let mut app = Router::from(api_routes())
         .fallback(|| async {
             ApiError::not_found("no such endpoint; the endpoints are listed at /openapi.json")
         })

@@ -19,7 +19,7 @@ pub(crate) fn masked(agent: &Agent, config: &ConnectorConfig) -> ConnectorConfig
     mask_connector(config, metadata.as_deref())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct ConnectorSummary {
     #[serde(flatten)]
     pub status: ConnectorStatus,
@@ -43,7 +43,7 @@ impl ConnectorSummary {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct ConnectorDetails {
     #[serde(flatten)]
     pub summary: ConnectorSummary,
@@ -74,7 +74,7 @@ pub(crate) async fn details(agent: &Agent, id: &str) -> Option<ConnectorDetails>
 }
 
 /// One config version as returned by the API.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct VersionView {
     pub version: u32,
     pub active: bool,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::Stream;
 
 /// One captured line as the API and the CLI show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LogLine {
     pub stream: Stream,
     pub ts_ms: u64,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::store::Desired;
 
 /// The life cycle of a connector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     /// Spawned; waiting for the runtime's `ready`.
@@ -49,7 +49,7 @@ impl State {
 /// Whether a connector does its work: `ok` (running, no current problem), `degraded` (a
 /// current problem: the heartbeat's `last_error`, a newer warn/error event, or not running
 /// although desired), `unknown` (not meant to run, or starting without news yet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Health {
     Ok,
@@ -68,7 +68,7 @@ impl Health {
 }
 
 /// The newest warn or error event of the current run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     pub name: String,
     pub message: String,
@@ -76,7 +76,7 @@ pub struct Problem {
 }
 
 /// The runtime's latest heartbeat.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct HeartbeatInfo {
     pub seq: u64,
     pub at_ms: u64,
@@ -86,7 +86,7 @@ pub struct HeartbeatInfo {
     pub last_error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConnectorStatus {
     pub id: String,
     pub runtime: String,

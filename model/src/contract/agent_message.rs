@@ -52,7 +52,9 @@ pub enum EventLevel {
 }
 
 /// Totals since the runtime process started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(default)]
 pub struct Counters {
     pub messages_in: u64,

@@ -14,7 +14,7 @@ use crate::validation::FieldErrors;
 /// Environment variables a connector may not set: the runtime contract owns them.
 pub const RESERVED_ENV_PREFIX: &str = "CONNECT_";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorConfig {
     pub id: ConnectorId,

@@ -31,6 +31,17 @@ pub fn format(d: Duration) -> String {
     format!("{ms}ms")
 }
 
+/// The JSON Schema of a duration field: text with units, or a bare `0`.
+pub fn schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "A duration: an integer and a unit (`ms`, `s`, `m`, `h`), several parts allowed (`1m 30s`), or a bare 0",
+        "oneOf": [
+            { "type": "string", "pattern": "^\\s*(0|([0-9]+\\s*[a-zA-Z]+\\s*)+)$" },
+            { "const": 0 }
+        ]
+    })
+}
+
 pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format(*d))
 }

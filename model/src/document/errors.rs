@@ -14,7 +14,9 @@ pub const ERRORS_CONTRACT_VERSION: u32 = 2;
 pub const MAX_RETRIES: u32 = 100;
 
 /// Whether a content failure stops the connector or is set aside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Tolerance {
     /// A message the sink rejects stops the connector (exit 78, naming the message); a transform
@@ -26,7 +28,7 @@ pub enum Tolerance {
     All,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorPolicy {
     #[serde(default)]
@@ -59,7 +61,7 @@ impl Default for ErrorPolicy {
 }
 
 /// The dead-letter destination: exactly one of an Iggy topic or a file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeadLetter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,7 +71,7 @@ pub struct DeadLetter {
 }
 
 /// Newline-delimited JSON, one `{"payload", "key", "headers"}` object per dead-lettered message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeadLetterFile {
     pub path: String,

@@ -21,6 +21,35 @@ impl ConnectorId {
     }
 }
 
+/// The connector id rule as a JSON Schema / OpenAPI pattern.
+pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9_-]{0,62}$";
+
+impl schemars::JsonSchema for ConnectorId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ConnectorId".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "1 to 63 characters of a-z, 0-9, `_` and `-`, starting with a letter or digit",
+            "type": "string",
+            "pattern": ID_PATTERN
+        })
+    }
+}
+
+impl schemars::JsonSchema for RuntimeRef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuntimeRef".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A runtime name (the connector id rule), optionally pinned to a version: `essentials` or `essentials:0.1.0`",
+            "type": "string",
+            "pattern": "^[a-z0-9][a-z0-9_-]{0,62}(:.+)?$"
+        })
+    }
+}
+
 /// The rule shared by connector ids and runtime names.
 fn check_name(text: &str, what: &str) -> Result<(), String> {
     let mut chars = text.chars();

@@ -8,7 +8,7 @@ use crate::validation::FieldErrors;
 
 /// Per-step Iggy connection; anything left out comes from the agent's `[iggy]` section
 /// (`CONNECT_IGGY_*` in the runtime's environment).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IggyConnection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -24,7 +24,7 @@ pub struct IggyConnection {
     pub tls: Option<IggyTls>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IggyTls {
     #[serde(default)]
@@ -59,7 +59,9 @@ fn is_host_port(a: &str) -> bool {
 }
 
 /// Where a new consumer group starts reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum StartFrom {
     /// The oldest retained message.
@@ -71,7 +73,7 @@ pub enum StartFrom {
     Next,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsumerStep {
     pub stream: String,
@@ -83,13 +85,16 @@ pub struct ConsumerStep {
     pub batch_length: u32,
     /// Wait between polls that return nothing.
     #[serde(default = "default_poll_interval", with = "super::duration")]
+    #[schemars(schema_with = "super::duration::schema")]
     pub poll_interval: Duration,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iggy: Option<IggyConnection>,
 }
 
 /// How the producer picks a partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Partitioning {
     #[default]
@@ -98,7 +103,7 @@ pub enum Partitioning {
     Key,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProducerStep {
     pub stream: String,
@@ -113,6 +118,7 @@ pub struct ProducerStep {
     pub batch_length: u32,
     /// How long a partial batch may wait for more messages.
     #[serde(default = "default_linger", with = "super::duration")]
+    #[schemars(schema_with = "super::duration::schema")]
     pub linger: Duration,
     #[serde(default)]
     pub partitioning: Partitioning,

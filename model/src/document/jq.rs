@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::validation::FieldErrors;
 
 /// What `jq` does with a payload that is not JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OnNonJson {
     /// The message passes unchanged (the default).
@@ -19,7 +21,7 @@ pub enum OnNonJson {
 
 /// A jq program run on each message's JSON payload: no output drops the message, one replaces
 /// it, several split it (same key and headers, in order).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JqConfig {
     pub program: String,

@@ -10,6 +10,7 @@ pub mod iggy_steps;
 pub mod jq;
 pub mod placement;
 pub mod restart;
+pub mod schema;
 pub mod steps;
 pub mod transform;
 

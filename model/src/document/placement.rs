@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::steps::Steps;
 
 /// The `placement` key of a connector document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum Placement {
     /// Every agent runs it (outlets in one Iggy consumer group share the partitions).

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::validation::FieldErrors;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestartPolicy {
     /// Restart after every exit, including exit 0.
@@ -18,19 +20,22 @@ pub enum RestartPolicy {
     Never,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestartConfig {
     #[serde(default)]
     pub policy: RestartPolicy,
     /// First delay after a failure; doubles (with jitter) on every consecutive failure.
     #[serde(default = "default_initial_backoff", with = "super::duration")]
+    #[schemars(schema_with = "super::duration::schema")]
     pub initial_backoff: Duration,
     /// Ceiling of the delay.
     #[serde(default = "default_max_backoff", with = "super::duration")]
+    #[schemars(schema_with = "super::duration::schema")]
     pub max_backoff: Duration,
     /// A run at least this long counts as stable and resets the backoff and failure count.
     #[serde(default = "default_stable_after", with = "super::duration")]
+    #[schemars(schema_with = "super::duration::schema")]
     pub stable_after: Duration,
     /// Consecutive failed runs after which the connector is marked `failed`; 0 = never give up.
     #[serde(default = "default_max_failures")]

@@ -8,7 +8,7 @@ use super::transform::TransformStep;
 use crate::validation::FieldErrors;
 
 /// An external component of the runtime, by type name, with its own config.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentStep {
     #[serde(rename = "type")]
@@ -25,11 +25,12 @@ pub struct ComponentStep {
         skip_serializing_if = "Option::is_none",
         with = "super::duration::option"
     )]
+    #[schemars(schema_with = "super::duration::schema")]
     pub linger: Option<std::time::Duration>,
 }
 
 /// As written in the document; [`Steps::input`] and [`Steps::output`] give the checked view.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Steps {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,7 +60,7 @@ pub enum Output<'a> {
 }
 
 /// The shape of a connector, named by direction as the Iggy connectors API names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// source → producer: data into Iggy (the Iggy API's *source*).
@@ -162,7 +163,19 @@ impl Steps {
 }
 
 /// Which side of a runtime a component sits on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ComponentKind {
     Source,

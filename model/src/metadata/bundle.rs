@@ -26,7 +26,7 @@ pub enum MetadataError {
 }
 
 /// The parsed `.connect` directory of one runtime.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RuntimeMetadata {
     pub runtime: RuntimeManifest,
     pub sources: BTreeMap<String, ComponentSpec>,

@@ -13,15 +13,15 @@ mod stats;
 mod streams;
 pub(crate) mod transforms;
 pub(crate) mod translate;
-mod types;
+pub(crate) mod types;
 mod write;
 
 use std::collections::BTreeMap;
 
-use axum::Router;
+use aide::axum::ApiRouter;
+use aide::axum::routing::{get_with, post_with};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
 use connect_model::ConnectorConfig;
 use connect_model::document::Direction;
 
@@ -76,53 +76,81 @@ async fn numeric_id(agent: &Agent, key: &str) -> Result<u32, ApiError> {
 
 type Q = Query<BTreeMap<String, String>>;
 
-/// The routes under `/sinks` or `/sources`.
-pub(crate) fn routes(kind: IggyKind) -> Router<Agent> {
-    Router::new()
-        .route("/", get(move |State(a): State<Agent>| read::list(a, kind)))
-        .route(
-            "/{key}",
-            get(move |State(a): State<Agent>, Path(k): Path<String>| read::details(a, kind, k)),
+/// The routes under `/sinks` or `/sources`, documented by `openapi::ops::iggy`.
+pub(crate) fn routes(kind: IggyKind) -> ApiRouter<Agent> {
+    use crate::api::openapi::ops::iggy as doc;
+    let at = |tail: &str| format!("/{}s{tail}", kind.name());
+    ApiRouter::new()
+        .api_route(
+            &at(""),
+            get_with(
+                move |State(a): State<Agent>| read::list(a, kind),
+                move |o| doc::list(o, kind),
+            ),
         )
-        .route(
-            "/{key}/configs",
-            get(move |State(a): State<Agent>, Path(k): Path<String>| read::configs(a, kind, k))
-                .post(
-                    move |State(a): State<Agent>, Path(k): Path<String>, body: Body| {
-                        write::add_config(a, kind, k, body)
-                    },
-                ),
+        .api_route(
+            &at("/{key}"),
+            get_with(
+                move |State(a): State<Agent>, Path(k): Path<String>| read::details(a, kind, k),
+                move |o| doc::details(o, kind),
+            ),
         )
-        .route(
-            "/{key}/configs/active",
-            get(move |State(a): State<Agent>, Path(k): Path<String>| read::active(a, kind, k)).put(
+        .api_route(
+            &at("/{key}/configs"),
+            get_with(
+                move |State(a): State<Agent>, Path(k): Path<String>| read::configs(a, kind, k),
+                move |o| doc::configs(o, kind),
+            )
+            .post_with(
+                move |State(a): State<Agent>, Path(k): Path<String>, body: Body| {
+                    write::add_config(a, kind, k, body)
+                },
+                move |o| doc::add_config(o, kind),
+            ),
+        )
+        .api_route(
+            &at("/{key}/configs/active"),
+            get_with(
+                move |State(a): State<Agent>, Path(k): Path<String>| read::active(a, kind, k),
+                move |o| doc::active(o, kind),
+            )
+            .put_with(
                 move |State(a): State<Agent>, Path(k): Path<String>, body: Body| {
                     write::activate(a, kind, k, body)
                 },
+                move |o| doc::activate(o, kind),
             ),
         )
-        .route(
-            "/{key}/configs/plugin",
-            get(
+        .api_route(
+            &at("/{key}/configs/plugin"),
+            get_with(
                 move |State(a): State<Agent>, Path(k): Path<String>, Query(q): Q| {
                     read::plugin(a, kind, k, q)
                 },
+                move |o| doc::plugin(o, kind),
             ),
         )
-        .route(
-            "/{key}/configs/{version}",
-            get(
+        .api_route(
+            &at("/{key}/configs/{version}"),
+            get_with(
                 move |State(a): State<Agent>, Path((k, v)): Path<(String, String)>| {
                     read::version(a, kind, k, v)
                 },
+                move |o| doc::version(o, kind),
             ),
         )
-        .route(
-            "/{key}/transforms",
-            get(move |State(a): State<Agent>, Path(k): Path<String>| read::transforms(a, kind, k)),
+        .api_route(
+            &at("/{key}/transforms"),
+            get_with(
+                move |State(a): State<Agent>, Path(k): Path<String>| read::transforms(a, kind, k),
+                move |o| doc::transforms(o, kind),
+            ),
         )
-        .route(
-            "/{key}/restart",
-            post(move |State(a): State<Agent>, Path(k): Path<String>| write::restart(a, kind, k)),
+        .api_route(
+            &at("/{key}/restart"),
+            post_with(
+                move |State(a): State<Agent>, Path(k): Path<String>| write::restart(a, kind, k),
+                move |o| doc::restart(o, kind),
+            ),
         )
 }

@@ -5,14 +5,14 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// `last_error`: what went wrong and when (microseconds since the Unix epoch).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct ConnectorError {
     pub message: String,
     pub timestamp: u64,
 }
 
 /// An item of `GET /sinks` and `GET /sources`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct InfoResponse {
     pub id: u32,
     pub key: String,
@@ -27,7 +27,7 @@ pub(crate) struct InfoResponse {
 }
 
 /// A sink's `streams` item: what it consumes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct ConsumerStream {
     pub stream: String,
     pub topics: Vec<String>,
@@ -40,7 +40,7 @@ pub(crate) struct ConsumerStream {
 }
 
 /// A source's `streams` item: where it produces.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct ProducerStream {
     pub stream: String,
     pub topic: String,
@@ -52,7 +52,7 @@ pub(crate) struct ProducerStream {
 }
 
 /// `streams` of either kind (a sink's consumers or a source's producers).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub(crate) enum Streams {
     Consumer(Vec<ConsumerStream>),
@@ -60,7 +60,7 @@ pub(crate) enum Streams {
 }
 
 /// `GET /sinks/{key}`, `GET /sources/{key}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct DetailsResponse {
     #[serde(flatten)]
     pub info: InfoResponse,
@@ -68,7 +68,7 @@ pub(crate) struct DetailsResponse {
 }
 
 /// A config version as the Iggy runtime shows it: the connector config flattened, plus `active`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct ConfigResponse {
     pub key: String,
     pub enabled: bool,
@@ -86,7 +86,7 @@ pub(crate) struct ConfigResponse {
 }
 
 /// An item of `GET /sinks/{key}/transforms`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct TransformResponse {
     #[serde(rename = "type")]
     pub kind: String,
@@ -94,7 +94,7 @@ pub(crate) struct TransformResponse {
 }
 
 /// `GET /stats`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct RuntimeStats {
     pub connectors_runtime_version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,7 +116,7 @@ pub(crate) struct RuntimeStats {
 
 /// One connector in `GET /stats`; sources fill `messages_produced`/`messages_sent`, sinks
 /// `messages_consumed`/`messages_processed`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct ConnectorStats {
     pub key: String,
     pub name: String,

@@ -22,6 +22,8 @@ const FILES: &[(&str, &str, &str)] = &[
 const HTML: &str = "text/html; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
+/// Every media type a dashboard file is served with (for the API document).
+pub(crate) const MEDIA_TYPES: [&str; 3] = [HTML, CSS, JS];
 
 /// Scripts and styles from this origin only; no inline script, no framing.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";

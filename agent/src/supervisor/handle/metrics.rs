@@ -11,7 +11,7 @@ use crate::proc_stats::{self, ProcessStats};
 use crate::supervisor::status::{ConnectorStatus, Health, State};
 
 /// A connector's numbers: heartbeat counters, its process from /proc, restarts, uptime.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConnectorMetrics {
     pub id: String,
     pub state: State,
@@ -26,7 +26,7 @@ pub struct ConnectorMetrics {
 }
 
 /// Agent-wide numbers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Totals {
     pub agent_pid: u32,
     pub agent_uptime_ms: u64,

@@ -17,7 +17,7 @@ use crate::supervisor::launch::prepare;
 use crate::supervisor::slot::Command;
 
 /// What a reload changed.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReloadReport {
     pub added: Vec<String>,
     pub changed: Vec<String>,
