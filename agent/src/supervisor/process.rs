@@ -212,14 +212,14 @@ impl Drop for Process {
 }
 
 /// The clone child: runs on its own stack in the agent's memory until `execve`.
-/// Only async-signal-safe calls; failures are reported as errno on `report`.
-extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: `arg` points at the parent's `ChildArgs`, alive while the parent is suspended.
+/// SIGKILL this child when the agent's forking thread dies; if the agent is already gone,
+/// nobody would ever kill it, so it ends here.
+///
+/// # Safety
+/// Only in the clone child, with `a` the parent's arguments.
+unsafe fn arm_death_signal(a: &ChildArgs) {
+    // SAFETY: prctl, getppid and _exit are async-signal-safe.
     unsafe {
-        let a = &*(arg as *const ChildArgs);
-        if libc::setpgid(0, 0) != 0 {
-            fail(a);
-        }
         if libc::prctl(
             libc::PR_SET_PDEATHSIG,
             libc::SIGKILL as libc::c_ulong,
@@ -230,10 +230,21 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         {
             fail(a);
         }
-        // The agent died before the death signal was armed: nobody would kill this child.
         if libc::getppid() != a.parent {
             libc::_exit(1);
         }
+    }
+}
+
+/// Only async-signal-safe calls; failures are reported as errno on `report`.
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` points at the parent's `ChildArgs`, alive while the parent is suspended.
+    unsafe {
+        let a = &*(arg as *const ChildArgs);
+        if libc::setpgid(0, 0) != 0 {
+            fail(a);
+        }
+        arm_death_signal(a);
         // Handlers of the agent mean nothing here, and Rust ignores SIGPIPE: start clean.
         let mut dfl: libc::sigaction = std::mem::zeroed();
         dfl.sa_sigaction = libc::SIG_DFL;
@@ -258,19 +269,7 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
                 fail(a);
             }
             // A change of user clears the death signal: arm it again.
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) != 0
-            {
-                fail(a);
-            }
-            if libc::getppid() != a.parent {
-                libc::_exit(1);
-            }
+            arm_death_signal(a);
         }
         if a.confine.ruleset >= 0 && crate::sandbox::restrict_self(a.confine.ruleset) != 0 {
             fail(a);
