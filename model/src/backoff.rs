@@ -73,8 +73,13 @@ impl Delays {
 pub struct Jitter(u64);
 
 impl Jitter {
+    /// Seeds differing in a few bits (connector ids started in the same millisecond) are
+    /// scrambled first (SplitMix64's finish), so even their first draws spread over [0, 1).
     pub fn seeded(seed: u64) -> Self {
-        Self(seed | 1)
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Self((z ^ (z >> 31)) | 1)
     }
 
     fn next_unit(&mut self) -> f64 {
@@ -122,6 +127,19 @@ mod tests {
             assert!(d >= base && d <= base.mul_f64(1.2), "{n}: {d:?}");
         }
         assert_eq!(b.jittered(40, &mut j), ms(1000));
+    }
+
+    #[test]
+    fn close_seeds_spread_from_the_first_draw() {
+        let firsts: Vec<f64> = (0..1000u64)
+            .map(|i| Jitter::seeded(1_764_650_000_000 ^ i).next_unit())
+            .collect();
+        let below = |x: f64| firsts.iter().filter(|&&u| u < x).count();
+        assert!((400..600).contains(&below(0.5)), "{}", below(0.5));
+        assert!(
+            (50..150).contains(&below(0.1)) && below(0.9) > 850,
+            "{firsts:?}"
+        );
     }
 
     #[test]
