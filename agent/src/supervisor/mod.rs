@@ -7,6 +7,7 @@ mod child;
 mod handle;
 mod launch;
 mod mailbox;
+mod output;
 mod process;
 mod registry;
 mod scratch;

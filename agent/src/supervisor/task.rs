@@ -10,12 +10,11 @@ use connect_model::ExitCode;
 use connect_model::backoff::{Backoff, Jitter};
 use connect_model::document::RestartPolicy;
 use nix::sys::signal::Signal;
-use tokio::net::unix::pipe;
 use tokio::time::{Instant, sleep_until};
 
 use super::child::{self, ChildEnv, LaunchSpec};
 use super::mailbox::Mail;
-use super::scratch::{self, Drained};
+use super::output;
 use super::slot::{ChannelEvent, Command, Slot};
 use super::spawner::Spawner;
 use super::status::State;
@@ -219,8 +218,8 @@ impl Task {
                     }
                 }
                 },
-                r = stdout.readable(), if out_open => out_open = self.captured(Stream::Stdout, &stdout, r),
-                r = stderr.readable(), if err_open => err_open = self.captured(Stream::Stderr, &stderr, r),
+                r = stdout.readable(), if out_open => out_open = output::captured(&self.slot, Stream::Stdout, &stdout, r),
+                r = stderr.readable(), if err_open => err_open = output::captured(&self.slot, Stream::Stderr, &stderr, r),
                 _ = sleep_until(deadline) => {
                     if ending.is_none() {
                         let silent = self.sup.heartbeat_timeout;
@@ -237,8 +236,8 @@ impl Task {
         let ran_for = started.elapsed();
         // Whatever the leader left behind in its group goes too: no orphans.
         child::signal_group(pid, Signal::SIGKILL);
-        self.drain(&stdout, out_open, Stream::Stdout).await;
-        self.drain(&stderr, err_open, Stream::Stderr).await;
+        output::drain(&self.slot, &stdout, out_open, Stream::Stdout).await;
+        output::drain(&self.slot, &stderr, err_open, Stream::Stderr).await;
         self.slot.capture(Stream::Stdout).finish();
         self.slot.capture(Stream::Stderr).finish();
         Outcome {
@@ -254,37 +253,6 @@ impl Task {
         self.slot.update(|s| s.set_state(State::Stopping));
         child::signal_group(pid, Signal::SIGTERM);
         Instant::now() + self.sup.grace
-    }
-
-    /// Reads what a ready pipe holds into the thread's scratch buffer; returns whether the pipe
-    /// is still open.
-    fn captured(&self, stream: Stream, pipe: &pipe::Receiver, ready: std::io::Result<()>) -> bool {
-        if ready.is_err() {
-            return false;
-        }
-        let drained = scratch::drain(
-            |buf| pipe.try_read(buf),
-            |chunk| {
-                self.slot
-                    .capture(stream)
-                    .feed(chunk, std::time::SystemTime::now());
-                true
-            },
-        );
-        drained == Drained::Open
-    }
-
-    /// Reads what is left in a pipe after the group is gone (bounded, in case a descendant escaped it).
-    async fn drain(&self, pipe: &pipe::Receiver, open: bool, stream: Stream) {
-        if !open {
-            return;
-        }
-        let until = Instant::now() + Duration::from_millis(500);
-        while let Ok(ready) = tokio::time::timeout_at(until, pipe.readable()).await {
-            if !self.captured(stream, pipe, ready) {
-                return;
-            }
-        }
     }
 
     async fn after_run(&mut self, o: Outcome, failures: &mut u32, jitter: &mut Jitter) -> Next {

@@ -13,6 +13,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
 
+mod storm;
+mod supervisord;
+
 struct Agent {
     dir: tempfile::TempDir,
     child: Child,
@@ -286,187 +289,6 @@ fn log_capture(lines: u64) {
     agent.stop();
 }
 
-/// `GET /health` on a new connection (as a load balancer's probe does); the status line.
-fn health(port: u16) -> String {
-    use std::io::{Read, Write};
-    let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return "connection refused".into();
-    };
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = conn.write_all(b"GET /health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
-    let mut answer = String::new();
-    let _ = conn.read_to_string(&mut answer);
-    answer.lines().next().unwrap_or_default().to_string()
-}
-
-/// A restart storm: every runtime SIGKILLed at once (as when a peer they share goes down).
-/// Measures how long each takes to be ready again beyond its own (jittered) backoff, how the
-/// spawns spread, and the agent's `/health` latency throughout, probed every 10 ms.
-fn restart_storm(n: usize) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let restart =
-        "restart: { initial_backoff: 1s, max_backoff: 10s, max_consecutive_failures: 0 }\n";
-    let connectors: Vec<_> = (0..n).map(|i| idle(&format!("c{i:04}"), restart)).collect();
-    let agent = Agent::start(
-        &connectors,
-        &format!("[http]\nenabled = true\naddress = \"127.0.0.1:{port}\"\n"),
-    );
-    let before = agent.wait(Duration::from_secs(120), "every connector running", |s| {
-        s.len() == n && s.iter().all(|c| c["state"] == "running")
-    });
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let probe = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut took = Vec::new();
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let t = Instant::now();
-                let answer = health(port);
-                assert!(
-                    answer.starts_with("HTTP/1.1 200"),
-                    "/health did not answer 200 during the storm: {answer:?}"
-                );
-                took.push(t.elapsed().as_micros() as u64);
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            took
-        })
-    };
-    let pids: Vec<u64> = before.iter().filter_map(|c| c["pid"].as_u64()).collect();
-    let killed = now_ms();
-    for pid in &pids {
-        let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
-    }
-    let after = agent.wait(
-        Duration::from_secs(120),
-        "every connector running again",
-        |s| {
-            s.len() == n
-                && s.iter().all(|c| {
-                    c["state"] == "running" && c["restarts"].as_u64().is_some_and(|r| r >= 1)
-                })
-        },
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut health = probe.join().expect("the /health probe failed");
-    let mut beyond: Vec<u64> = after
-        .iter()
-        .filter_map(|c| {
-            Some(
-                c["ready_at_ms"]
-                    .as_u64()?
-                    .saturating_sub(killed + c["backoff_ms"].as_u64()?),
-            )
-        })
-        .collect();
-    let starts: Vec<u64> = after
-        .iter()
-        .filter_map(|c| c["started_at_ms"].as_u64())
-        .collect();
-    let backoffs: Vec<u64> = after
-        .iter()
-        .filter_map(|c| c["backoff_ms"].as_u64())
-        .collect();
-    let last_ready = after
-        .iter()
-        .filter_map(|c| c["ready_at_ms"].as_u64())
-        .max()
-        .unwrap_or(killed);
-    println!(
-        "restart storm: {n} runtimes SIGKILLed at once; backoffs {}–{} ms (jitter); spawns spread over {} ms; all ready again {} ms after the kill",
-        backoffs.iter().min().unwrap_or(&0),
-        backoffs.iter().max().unwrap_or(&0),
-        starts.iter().max().unwrap_or(&0) - starts.iter().min().unwrap_or(&0),
-        last_ready - killed
-    );
-    let worst = *beyond.iter().max().unwrap_or(&0);
-    println!(
-        "  ready beyond each connector's own backoff: median {} ms, p99 {} ms, max {worst} ms (budget 2000 ms)",
-        median(&mut beyond),
-        p99(&mut beyond),
-    );
-    let probes = health.len();
-    println!(
-        "  /health during the storm ({probes} probes): median {:.1} ms, p99 {:.1} ms, max {:.1} ms (budget 50 ms)",
-        median(&mut health) as f64 / 1000.0,
-        p99(&mut health) as f64 / 1000.0,
-        *health.iter().max().unwrap_or(&0) as f64 / 1000.0
-    );
-    agent.stop();
-}
-
-/// The same number of idle programs (`sleep`) under Debian's supervisord, for the side-by-side
-/// figures of docs/PERFORMANCE.md: time until its log says every program entered RUNNING
-/// (`startsecs=0`, so no wait of its own is counted), then its RSS and idle CPU as for the agent.
-fn supervisord_many(n: usize) {
-    let Some(bin) = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("supervisord"))
-            .find(|p| p.is_file())
-    }) else {
-        println!("supervisord: not installed (apt-get install supervisor); skipped");
-        return;
-    };
-    let dir = tempfile::Builder::new()
-        .prefix("bench-supervisord")
-        .tempdir_in("/tmp")
-        .expect("temp dir");
-    let d = dir.path().display();
-    let mut conf = format!(
-        "[unix_http_server]\nfile={d}/sock\n[supervisord]\nnodaemon=true\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nchildlogdir={d}\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
-    );
-    for i in 0..n {
-        conf.push_str(&format!(
-            "[program:p{i:04}]\ncommand=sleep 1000000\nstartsecs=0\nautorestart=true\n"
-        ));
-    }
-    let conf_path = dir.path().join("supervisord.conf");
-    std::fs::write(&conf_path, conf).expect("supervisord.conf");
-    let log = dir.path().join("supervisord.log");
-    let t = Instant::now();
-    let mut child = Command::new(bin)
-        .arg("-c")
-        .arg(&conf_path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start supervisord");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let running = std::fs::read_to_string(&log)
-            .map(|t| t.matches("entered RUNNING state").count())
-            .unwrap_or(0);
-        if running >= n {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "supervisord: only {running} of {n} programs RUNNING after 120 s"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let to_running = t.elapsed();
-    std::thread::sleep(Duration::from_secs(2));
-    let (rss, t0) = proc_sample(child.id());
-    let window = Duration::from_secs(10);
-    std::thread::sleep(window);
-    let (_, t1) = proc_sample(child.id());
-    let cpu = (t1 - t0) as f64 / 100.0 / window.as_secs_f64() * 100.0;
-    println!(
-        "supervisord, {n} programs: all RUNNING after {:.0} ms; RSS {:.1} MB, idle CPU {cpu:.2} % over {}s",
-        to_running.as_secs_f64() * 1000.0,
-        rss as f64 / 1e6,
-        window.as_secs()
-    );
-    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
-    let _ = child.wait();
-}
-
 fn main() {
     let n = std::env::args()
         .nth(1)
@@ -483,9 +305,9 @@ fn main() {
         log_capture(3_000_000);
     }
     if only == "storm" {
-        restart_storm(n);
+        storm::restart_storm(n);
     }
     if only == "supervisord" {
-        supervisord_many(n);
+        supervisord::supervisord_many(n);
     }
 }
