@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub(crate) mod document_check;
 mod fd_budget;
+mod heap;
 mod lock;
 pub mod logs;
 mod placement;

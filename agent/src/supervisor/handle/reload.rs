@@ -175,6 +175,9 @@ impl Agent {
             store.save()?;
         }
         self.inner.changed.bump();
+        drop(store);
+        // The parse of every file is freed now: give its pages back.
+        crate::heap::release_free_pages();
         Ok(report)
     }
 

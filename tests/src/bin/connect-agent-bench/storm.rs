@@ -35,9 +35,12 @@ pub(crate) fn restart_storm(n: usize) {
         &connectors,
         &format!("[http]\nenabled = true\naddress = \"127.0.0.1:{port}\"\n"),
     );
-    let before = agent.wait(Duration::from_secs(120), "every connector running", |s| {
-        s.len() == n && s.iter().all(|c| c["state"] == "running")
-    });
+    let before = agent.wait_every(
+        Duration::from_millis(100),
+        Duration::from_secs(120),
+        "every connector running",
+        |s| s.len() == n && s.iter().all(|c| c["state"] == "running"),
+    );
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let probe = {
         let stop = stop.clone();
@@ -61,7 +64,8 @@ pub(crate) fn restart_storm(n: usize) {
     for pid in &pids {
         let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
     }
-    let after = agent.wait(
+    let after = agent.wait_every(
+        Duration::from_millis(100),
         Duration::from_secs(120),
         "every connector running again",
         |s| {
