@@ -2,8 +2,6 @@
 //! traits, the pipeline, transforms and Iggy steps that runtimes are built on, plus the shared
 //! model (connector document, `.connect` metadata, contract types) re-exported from `connect-model`.
 
-#[cfg(feature = "mimalloc")]
-mod allocator;
 pub mod component;
 pub mod embed;
 pub mod iggy;

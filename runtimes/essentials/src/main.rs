@@ -22,6 +22,11 @@ fn components() -> Components {
         .sink("http", sinks::http::HttpSink::from_context)
 }
 
+/// mimalloc: messages are allocated on one thread and freed on another, which glibc's malloc
+/// handles slowly (docs/PERFORMANCE.md, "Transforms with `jq`").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), EnvError> {
     Runtime::from_env()?.launch(components())
 }

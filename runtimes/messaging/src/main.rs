@@ -44,6 +44,11 @@ fn components() -> Components {
         .retry(retry())
 }
 
+/// mimalloc: messages are allocated on one thread and freed on another, which glibc's malloc
+/// handles slowly (docs/PERFORMANCE.md, "Transforms with `jq`").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), EnvError> {
     tls::install_ring_provider();
     Runtime::from_env()?.launch(components())

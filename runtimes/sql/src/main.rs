@@ -21,6 +21,11 @@ fn components() -> Components {
         .sink("mysql", sinks::mysql::MysqlSink::from_context)
 }
 
+/// mimalloc: messages are allocated on one thread and freed on another, which glibc's malloc
+/// handles slowly (docs/PERFORMANCE.md, "Transforms with `jq`").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), EnvError> {
     // The MySQL driver builds its TLS config from the process-wide provider; make it ring.
     let _ = rustls::crypto::ring::default_provider().install_default();

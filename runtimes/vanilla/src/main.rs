@@ -12,6 +12,11 @@ use serde::Deserialize;
 #[cfg(test)]
 mod tests;
 
+/// mimalloc: messages are allocated on one thread and freed on another, which glibc's malloc
+/// handles slowly (docs/PERFORMANCE.md, "Transforms with `jq`").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), EnvError> {
     Runtime::from_env()?.launch(components())
 }
