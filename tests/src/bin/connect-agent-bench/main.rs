@@ -172,7 +172,7 @@ fn many_connectors(n: usize) {
         |s| s.len() == n && s.iter().all(|c| c["state"] == "running"),
     );
     let last_ready = s.iter().filter_map(|c| c["ready_at_ms"].as_u64()).max();
-    let to_running = Duration::from_millis(last_ready.unwrap_or(start_ms) - start_ms);
+    let to_running = Duration::from_millis(last_ready.unwrap_or(start_ms).saturating_sub(start_ms));
     let started: Vec<u64> = s
         .iter()
         .filter_map(|c| c["started_at_ms"].as_u64())
