@@ -37,6 +37,8 @@ function rates(h) {
 
 export function actionButtons(id, state, refresh, onError) {
   const running = ['starting', 'running', 'backoff'].includes(state);
+  // Another agent of the cluster runs it: start, stop and restart belong to that agent (409 here).
+  const here = state !== 'placed_elsewhere';
   const act = async (action) => {
     const verb = action === 'delete' ? 'Delete' : action[0].toUpperCase() + action.slice(1);
     if (!await confirmDialog(`${verb} connector ${id}?`)) return;
@@ -48,7 +50,7 @@ export function actionButtons(id, state, refresh, onError) {
     } catch (e) { onError(e); }
   };
   const b = (action, enabled) => el('button', { class: `small ${action === 'delete' ? 'danger' : ''}`, 'data-action': action, 'data-id': id, disabled: !enabled, onclick: () => act(action) }, action);
-  return el('span', { class: 'actions' }, b('start', !running), b('stop', running), b('restart', true), b('delete', true));
+  return el('span', { class: 'actions' }, b('start', here && !running), b('stop', here && running), b('restart', here), b('delete', true));
 }
 
 export function listPage(root, onError) {

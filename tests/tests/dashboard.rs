@@ -177,6 +177,33 @@ fn dashboard_in_a_real_browser() {
         404,
         "an invalid connector must not be created"
     );
+
+    // 6. A connector another agent of the cluster runs: shown as such, only delete offered.
+    let mut peer = TestAgent::with_api("");
+    peer.add_testrt("far", "idle", "placement: { agent: 1 }\n");
+    let config = std::fs::read_to_string(&peer.config).expect("agent.toml");
+    std::fs::write(
+        &peer.config,
+        config + "\n[cluster]\nmembers = 2\nordinal = 0\n",
+    )
+    .expect("agent.toml");
+    peer.start();
+    peer.wait_state("far", "placed_elsewhere");
+    b.navigate(&format!("{}/ui", peer.url));
+    b.wait(
+        "far shown placed elsewhere",
+        "document.querySelector('#connectors tr[data-id=\"far\"][data-state=\"placed_elsewhere\"]')",
+    );
+    let offered = b.eval(
+        "[...document.querySelectorAll('button[data-id=\"far\"]')].filter(x => !x.disabled).map(x => x.dataset.action).join(',')",
+    );
+    assert_eq!(
+        offered, "delete",
+        "a connector placed on another agent offers only delete"
+    );
+    b.screenshot(&shots, "6-placed-elsewhere");
+    peer.stop();
+
     assert!(
         b.problems.is_empty(),
         "the page reported problems: {:#?}",
