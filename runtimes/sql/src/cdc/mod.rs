@@ -173,6 +173,7 @@ impl PostgresCdc {
         };
         self.confirmed = lsn.as_deref().and_then(parse_lsn).unwrap_or(0);
         self.emitted = self.emitted.max(self.confirmed);
+        tracing::debug!(confirmed = %format_lsn(self.confirmed), "slot position read");
         Ok(())
     }
 
@@ -191,7 +192,7 @@ impl PostgresCdc {
             .await
             .map_err(|e| pg_error("cannot read changes from the slot", &e))?;
         self.assembler = Assembler::default();
-        let mut added = false;
+        let (returned, mut skipped, mut new) = (rows.len(), 0usize, 0usize);
         for row in rows {
             let lsn: String = row.get(0);
             let data: &[u8] = row.get(1);
@@ -205,8 +206,10 @@ impl PostgresCdc {
                 continue;
             };
             if txn.end_lsn <= self.emitted {
+                skipped += 1;
                 continue;
             }
+            new += 1;
             self.emitted = txn.end_lsn;
             self.unconfirmed.push_back((txn.end_lsn, txn.rows));
             let n = txn.changes.len();
@@ -221,9 +224,17 @@ impl PostgresCdc {
                     commit: Some(txn.end_lsn),
                 });
             }
-            added = true;
         }
-        Ok(added)
+        tracing::debug!(
+            budget,
+            rows = returned,
+            skipped_transactions = skipped,
+            new_transactions = new,
+            emitted = %format_lsn(self.emitted),
+            confirmed = %format_lsn(self.confirmed),
+            "peeked the slot"
+        );
+        Ok(new > 0)
     }
 
     fn cursor(&self, lsn: Option<u64>) -> Value {
@@ -325,6 +336,7 @@ impl Source for PostgresCdc {
             )
             .await
             .map_err(|e| pg_error("cannot advance the replication slot", &e))?;
+        tracing::debug!(lsn = %format_lsn(lsn), "slot advanced");
         self.confirmed = lsn;
         while self.unconfirmed.front().is_some_and(|(end, _)| *end <= lsn) {
             self.unconfirmed.pop_front();

@@ -11,7 +11,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use connect_tests::wait_for;
 
 use servers::postgres;
 use support::sql_runtime;
@@ -159,13 +158,7 @@ fn cdc_changes_per_second_and_lag() {
         pg.url("bench_cdc_dst")
     ));
     let running = rt.spawn();
-    wait_for(Duration::from_secs(60), "the slot", || {
-        (pg.psql(
-            "bench_cdc_src",
-            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'bench'",
-        ) == "1")
-            .then_some(())
-    });
+    pg.wait_for_slot("bench_cdc_src", "bench");
     let lags = |from: u64| -> Vec<f64> {
         let mut v: Vec<f64> = pg
             .psql(

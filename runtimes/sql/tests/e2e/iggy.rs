@@ -56,13 +56,7 @@ fn cdc_through_iggy_into_an_upserted_copy() {
     ))
     .with_env("CONNECT_IGGY_ADDRESS", &iggy);
     let capturing = capture.spawn();
-    wait_for(Duration::from_secs(60), "the slot", || {
-        (pg.psql(
-            "iggy_src",
-            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'iggy'",
-        ) == "1")
-            .then_some(())
-    });
+    pg.wait_for_slot("iggy_src", "iggy");
     pg.psql(
         "iggy_src",
         "INSERT INTO acc SELECT g, 0 FROM generate_series(1, 2000) g",

@@ -244,6 +244,21 @@ impl Postgres {
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
+    /// Waits until replication slot `slot` is usable: PostgreSQL lists a logical slot while it
+    /// is still waiting for the transactions running at its creation to end, and sets its
+    /// confirmed position only once it captures every later commit. Changes committed before
+    /// that would not be captured.
+    pub fn wait_for_slot(&self, db: &str, slot: &str) {
+        let sql = format!(
+            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}' AND confirmed_flush_lsn IS NOT NULL"
+        );
+        wait_for(
+            Duration::from_secs(60),
+            &format!("replication slot `{slot}` to be created and consistent"),
+            || (self.psql(db, &sql) == "1").then_some(()),
+        );
+    }
+
     pub fn count(&self, db: &str, from: &str) -> u64 {
         self.psql(db, &format!("SELECT count(*) FROM {from}"))
             .parse()
