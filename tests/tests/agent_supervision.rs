@@ -207,6 +207,34 @@ fn a_runtime_written_in_bash_runs_under_the_agent() {
     );
 }
 
+/// `connect-floor-runtime`, which the agent bench's `floor` scenario measures, honours the
+/// contract: ready, heartbeats past the timeout, exit 0 on SIGTERM.
+#[test]
+fn the_floor_runtime_keeps_the_contract() {
+    // Through the API: routine heartbeats do not rewrite status.json.
+    let mut agent = TestAgent::with_api("");
+    agent.write_connector(
+        "floor",
+        "id: floor\nruntime: floorrt\nsteps:\n  source: { type: idle }\n  sink: { type: discard }\n",
+    );
+    agent.start();
+    let pid = pid_of(&agent.wait_state("floor", "running"));
+    // 25 heartbeats at 100 ms outlast the 2 s heartbeat timeout.
+    let c = agent.wait_connector("floor", "25 heartbeats", |c| {
+        c["heartbeats"].as_u64() >= Some(25)
+    });
+    assert_eq!(
+        (c["pid"].as_u64(), c["restarts"].as_u64()),
+        (Some(pid), Some(0)),
+        "{c:#?}"
+    );
+    agent.signal(Signal::SIGTERM);
+    assert!(agent.wait_exit(Duration::from_secs(5)).success());
+    assert!(gone(pid));
+    let status = agent.status().expect("the final status.json");
+    assert_eq!(status["connectors"][0]["exit_code"], 0, "{status:#?}");
+}
+
 #[test]
 fn children_get_the_contract_environment_and_none_of_the_agents_own() {
     let mut agent = TestAgent::new("");

@@ -11,7 +11,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-
 use servers::postgres;
 use support::sql_runtime;
 

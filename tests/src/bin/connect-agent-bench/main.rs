@@ -3,7 +3,9 @@
 //! a restart storm.
 //! Run from a release build: `cargo build --release --workspace --bins && target/release/connect-agent-bench`;
 //! `connect-agent-bench 1000 storm` kills every runtime at once and watches them come back;
-//! `connect-agent-bench 1000 supervisord` runs as many idle programs under supervisord.
+//! `connect-agent-bench 1000 supervisord` runs as many idle programs under supervisord;
+//! `connect-agent-bench 1000 floor` runs them on `connect-floor-runtime`, a runtime that only
+//! says ready, so the figures are the agent's own.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,9 +30,11 @@ impl Agent {
             .parent()
             .expect("bin dir")
             .to_path_buf();
+        // TMPDIR decides where (docs/PERFORMANCE.md: ext4 without a journal makes creating
+        // files slow for a minute after many were deleted, as the previous run did).
         let dir = tempfile::Builder::new()
             .prefix("bench")
-            .tempdir_in("/tmp")
+            .tempdir()
             .expect("temp dir");
         let runtimes = Path::new(env!("CARGO_MANIFEST_DIR")).join("runtimes");
         std::fs::create_dir_all(dir.path().join("connectors")).expect("connectors dir");
@@ -117,6 +121,16 @@ fn idle(id: &str, extra: &str) -> (String, String) {
     )
 }
 
+/// A connector on the floor runtime, which does nothing but say ready.
+fn floor(id: &str) -> (String, String) {
+    (
+        id.to_string(),
+        format!(
+            "id: {id}\nruntime: floorrt\nsteps:\n  source: {{ type: idle }}\n  sink: {{ type: discard }}\n"
+        ),
+    )
+}
+
 /// (rss bytes, cpu ticks) of a process.
 fn proc_sample(pid: u32) -> (u64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -153,7 +167,16 @@ fn agent_binary(bin_dir: &Path) -> PathBuf {
         .unwrap_or_else(|| bin_dir.join("connect-agent"))
 }
 
-fn many_connectors(n: usize) {
+/// Which runtime the many-connector scenario starts.
+#[derive(Clone, Copy, PartialEq)]
+enum Runtime {
+    /// The SDK's test runtime: what a real runtime costs to start.
+    Sdk,
+    /// `connect-floor-runtime`: the agent's own share.
+    Floor,
+}
+
+fn many_connectors(n: usize, runtime: Runtime) {
     let bin_dir = std::env::current_exe().expect("own path");
     let agent_bin = agent_binary(bin_dir.parent().expect("bin dir"));
     let size = std::fs::metadata(&agent_bin).map_or(0, |m| m.len());
@@ -162,7 +185,12 @@ fn many_connectors(n: usize) {
         agent_bin.display(),
         size as f64 / 1e6
     );
-    let connectors: Vec<_> = (0..n).map(|i| idle(&format!("c{i:03}"), "")).collect();
+    let connectors: Vec<_> = (0..n)
+        .map(|i| match runtime {
+            Runtime::Sdk => idle(&format!("c{i:03}"), ""),
+            Runtime::Floor => floor(&format!("c{i:03}")),
+        })
+        .collect();
     let start_ms = now_ms();
     let agent = Agent::start(&connectors, "");
     let s = agent.wait_every(
@@ -313,7 +341,10 @@ fn main() {
         .unwrap_or(200);
     let only = std::env::args().nth(2).unwrap_or_default();
     if only.is_empty() || only == "many" {
-        many_connectors(n);
+        many_connectors(n, Runtime::Sdk);
+    }
+    if only == "floor" {
+        many_connectors(n, Runtime::Floor);
     }
     if only.is_empty() || only == "restart" {
         restart_latency(50);
