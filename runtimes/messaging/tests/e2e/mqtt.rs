@@ -24,8 +24,10 @@ fn options(id: &str, port: u16) -> MqttOptions {
 /// Publishes test messages `range` with QoS 1 and returns once every PUBACK arrived.
 pub fn mqtt_publish(port: u16, topic: &str, range: std::ops::Range<u64>) {
     let n = range.end - range.start;
-    let (client, mut connection) =
-        Client::new(options(&format!("feeder-{}", range.start), port), 1000);
+    // Unique per topic and range: tests share the broker, and a second client with the same id
+    // takes the session over, disconnecting the first.
+    let id = format!("feeder-{}-{}", topic.replace('/', "-"), range.start);
+    let (client, mut connection) = Client::new(options(&id, port), 1000);
     let topic = topic.to_string();
     let publisher = std::thread::spawn(move || {
         for s in range {
