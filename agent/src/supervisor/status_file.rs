@@ -72,9 +72,6 @@ pub(crate) async fn run(
             () = changed.notified() => {}
         }
         tokio::time::sleep(DEBOUNCE).await;
-        // Serializing a thousand statuses takes milliseconds: off the async workers, which
-        // serve the API and the connectors' channels meanwhile.
-        let (path, registry) = (path.clone(), registry.clone());
-        let _ = tokio::task::spawn_blocking(move || write(&path, &registry)).await;
+        write(&path, &registry);
     }
 }
