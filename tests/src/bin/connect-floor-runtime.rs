@@ -12,17 +12,24 @@ use connect_runtime_sdk::contract::{AgentMessage, CONTRACT_VERSION, Counters, Ex
 use connect_runtime_sdk::document::duration;
 use nix::sys::signal::{SigSet, Signal};
 
+const USAGE: &str = "usage: connect-floor-runtime <base64-config> | --validate <base64-config> | --help | --version";
+
 fn main() {
     match std::env::args().nth(1).as_deref() {
         None => {
-            eprintln!("usage: connect-floor-runtime <base64-config> | --validate <base64-config>");
+            eprintln!("{USAGE}");
             std::process::exit(ExitCode::Usage.code());
+        }
+        Some("--help") => {
+            println!("{USAGE}");
+            return;
         }
         Some("--version") => {
             println!("connect-floor-runtime 0.1.0 (runtime contract {CONTRACT_VERSION})");
             return;
         }
-        Some("--validate" | "--help") => return,
+        // It reads no configuration, so every configuration is valid.
+        Some("--validate") => return,
         Some(_) => {}
     }
     // Blocked before the heartbeat thread starts, so SIGTERM is only ever taken by `wait`.

@@ -168,7 +168,7 @@ fn agent_binary(bin_dir: &Path) -> PathBuf {
 }
 
 /// Which runtime the many-connector scenario starts.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Runtime {
     /// The SDK's test runtime: what a real runtime costs to start.
     Sdk,
