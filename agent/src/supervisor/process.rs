@@ -111,7 +111,9 @@ pub(crate) fn start_confined(
         parent: unsafe { libc::getpid() },
         confine,
     };
-    let mut stack = vec![0u8; CHILD_STACK];
+    // Not zero-filled: the child touches only the few pages it uses, so a spawn neither
+    // writes 64 KiB nor leaves them resident in the allocator's arena.
+    let mut stack: Vec<std::mem::MaybeUninit<u8>> = Vec::with_capacity(CHILD_STACK);
     // SAFETY: all signals are blocked around the clone so no handler of the agent runs on the
     // child's stack; with CLONE_VFORK this thread sleeps until the child has exec'd or exited,
     // so `child_args`, `argv`, `envp` and `stack` outlive every use by the child.
@@ -120,7 +122,7 @@ pub(crate) fn start_confined(
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        let top = stack.as_mut_ptr().add(CHILD_STACK);
+        let top = stack.as_mut_ptr().add(CHILD_STACK).cast::<u8>();
         let top = top.sub(top as usize % 16);
         let pid = libc::clone(
             child_main,

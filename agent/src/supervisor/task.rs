@@ -79,7 +79,8 @@ impl Task {
             self.slot.update(|s| s.set_state(State::Stopped));
             Next::Idle
         };
-        let mut pending: Option<LaunchSpec> = None;
+        // Boxed as the command brought it: the task's state stays small while nothing is pending.
+        let mut pending: Option<Box<LaunchSpec>> = None;
         loop {
             next = match next {
                 Next::Exit => return,
@@ -103,7 +104,7 @@ impl Task {
                 Next::Run => {
                     let outcome = self.run_once(&mut pending).await;
                     if let Some(spec) = pending.take() {
-                        self.apply(spec);
+                        self.apply(*spec);
                     }
                     self.after_run(outcome, &mut failures, &mut jitter).await
                 }
@@ -121,7 +122,7 @@ impl Task {
     }
 
     /// One process from spawn to reaped.
-    async fn run_once(&mut self, pending: &mut Option<LaunchSpec>) -> Outcome {
+    async fn run_once(&mut self, pending: &mut Option<Box<LaunchSpec>>) -> Outcome {
         let instance = uuid::Uuid::new_v4().to_string();
         let started = Instant::now();
         let mut start = Some(StartSpan::begin(&self.id, &instance, self.spec.version));
@@ -180,7 +181,7 @@ impl Task {
                         Command::Restart => Some(Ending::Restart),
                         Command::Shutdown => Some(Ending::Shutdown),
                         Command::Remove => Some(Ending::Remove),
-                        Command::Reconfigure(spec, run) => { *pending = Some(*spec); Some(Ending::Reconfigure(run)) }
+                        Command::Reconfigure(spec, run) => { *pending = Some(spec); Some(Ending::Reconfigure(run)) }
                         Command::Signal(sig) => { child::signal_group(pid, sig); None }
                         Command::Start => None,
                     };
