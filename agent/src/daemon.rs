@@ -34,8 +34,21 @@ pub fn run(flag: Option<PathBuf>) -> anyhow::Result<()> {
     crate::sandbox::announce(&config);
     raise_fd_limit();
     limit_malloc_arenas();
+    let priority = crate::sched::raise_agent_threads();
+    match priority.raised {
+        Some(nice) => tracing::info!(
+            nice,
+            runtimes_nice = priority.original,
+            "the agent's threads run above its runtimes"
+        ),
+        None => tracing::info!(
+            nice = priority.original,
+            "the agent's threads run at its runtimes' priority: in a storm of restarts the API may answer late; CAP_SYS_NICE (or root) lets the agent raise them"
+        ),
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .on_thread_start(crate::sched::raise_this_thread)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

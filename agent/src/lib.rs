@@ -17,6 +17,7 @@ mod private_state;
 pub mod proc_stats;
 pub mod runtimes;
 mod sandbox;
+mod sched;
 pub mod store;
 pub mod supervisor;
 pub mod telemetry;

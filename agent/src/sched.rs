@@ -1,0 +1,123 @@
+//! The agent's threads run at a higher priority than its runtimes when the agent may raise it
+//! (root, `CAP_SYS_NICE`, or an `RLIMIT_NICE` that allows it). They use little CPU, but in a
+//! restart storm hundreds of starting runtimes keep every CPU busy, and at equal weight
+//! Linux's EEVDF scheduler kept the API's and the supervisor's threads waiting for a CPU for
+//! 70 – 270 ms after they woke (`perf sched`); at nice −10 they wait a few milliseconds.
+//! The spawner threads go back to the agent's own nice value, so runtimes start at exactly the
+//! priority the operator gave the agent. Without the permission nothing changes.
+
+use std::sync::OnceLock;
+
+/// How far above its runtimes the agent's threads run (nice steps).
+const RAISE: i32 = 10;
+
+/// The agent's nice value at start, and the one its threads were raised to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Priority {
+    pub original: i32,
+    pub raised: Option<i32>,
+}
+
+static PRIORITY: OnceLock<Priority> = OnceLock::new();
+
+/// Raises the calling thread (the main thread, before any other starts) and records whether
+/// the agent may; later threads follow with [`raise_this_thread`].
+pub(crate) fn raise_agent_threads() -> Priority {
+    *PRIORITY.get_or_init(|| {
+        let original = nice_of_this_thread();
+        let target = (original - RAISE).max(-20);
+        let raised = set_this_thread(target).then_some(target);
+        Priority { original, raised }
+    })
+}
+
+/// For every new thread of the agent's async runtimes.
+pub(crate) fn raise_this_thread() {
+    if let Some(Priority {
+        raised: Some(nice), ..
+    }) = PRIORITY.get()
+    {
+        set_this_thread(*nice);
+    }
+}
+
+/// For the threads that start runtimes: back to the agent's own priority, which the runtimes
+/// inherit.
+pub(crate) fn keep_runtimes_priority() {
+    if let Some(Priority {
+        original,
+        raised: Some(_),
+    }) = PRIORITY.get()
+    {
+        set_this_thread(*original);
+    }
+}
+
+fn nice_of_this_thread() -> i32 {
+    // SAFETY: errno is the calling thread's; getpriority(PRIO_PROCESS, 0) reads this thread's
+    // nice value on Linux (−1 is a valid value, so errno tells a failure).
+    unsafe {
+        *libc::__errno_location() = 0;
+        let nice = libc::getpriority(libc::PRIO_PROCESS, 0);
+        if nice == -1 && *libc::__errno_location() != 0 {
+            0
+        } else {
+            nice
+        }
+    }
+}
+
+/// Sets the calling thread's nice value; `false` when not permitted.
+fn set_this_thread(nice: i32) -> bool {
+    // SAFETY: setpriority(PRIO_PROCESS, 0) changes only the calling thread on Linux.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raised_threads_run_above_the_spawners_and_the_spawners_at_the_original() {
+        let p = std::thread::spawn(|| {
+            let p = raise_agent_threads();
+            assert_eq!(
+                nice_of_this_thread(),
+                p.raised.unwrap_or(p.original),
+                "{p:?}"
+            );
+            p
+        })
+        .join()
+        .expect("main-like thread");
+        let Some(raised) = p.raised else {
+            eprintln!("SKIPPED: this test runs without the right to raise priority (CAP_SYS_NICE)");
+            return;
+        };
+        assert!(raised < p.original);
+        std::thread::spawn(move || {
+            raise_this_thread();
+            assert_eq!(nice_of_this_thread(), raised);
+        })
+        .join()
+        .expect("worker-like thread");
+        std::thread::spawn(move || {
+            keep_runtimes_priority();
+            assert_eq!(nice_of_this_thread(), p.original);
+            let child = std::process::Command::new("sh")
+                .args(["-c", "cut -d' ' -f19 /proc/self/stat"])
+                .output()
+                .expect("run sh");
+            let nice: i32 = String::from_utf8_lossy(&child.stdout)
+                .trim()
+                .parse()
+                .expect("nice of the child");
+            assert_eq!(
+                nice, p.original,
+                "a runtime starts at the agent's own priority"
+            );
+        })
+        .join()
+        .expect("spawner-like thread");
+    }
+}
