@@ -3,8 +3,9 @@
 //! restart storm hundreds of starting runtimes keep every CPU busy, and at equal weight
 //! Linux's EEVDF scheduler kept the API's and the supervisor's threads waiting for a CPU for
 //! 70 – 270 ms after they woke (`perf sched`); at nice −10 they wait a few milliseconds.
-//! The spawner threads go back to the agent's own nice value, so runtimes start at exactly the
-//! priority the operator gave the agent. Without the permission nothing changes.
+//! A runtime goes back to the agent's own nice value in the clone child, before its exec
+//! (`process::start_confined`), so runtimes run at exactly the priority the operator gave the
+//! agent. Without the permission nothing changes.
 
 use std::sync::OnceLock;
 
@@ -41,16 +42,12 @@ pub(crate) fn raise_this_thread() {
     }
 }
 
-/// For the threads that start runtimes: back to the agent's own priority, which the runtimes
-/// inherit.
-pub(crate) fn keep_runtimes_priority() {
-    if let Some(Priority {
-        original,
-        raised: Some(_),
-    }) = PRIORITY.get()
-    {
-        set_this_thread(*original);
-    }
+/// The nice value a runtime must return to before its exec: the agent's own, where its
+/// threads were raised.
+pub(crate) fn runtimes_nice() -> Option<i32> {
+    PRIORITY
+        .get()
+        .and_then(|p| p.raised.is_some().then_some(p.original))
 }
 
 fn nice_of_this_thread() -> i32 {
@@ -74,11 +71,14 @@ fn set_this_thread(nice: i32) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
+    /// The nice value of the process that runs `cut` on its own stat line.
+    pub(crate) const NICE_OF_SELF: &str = "cut -d' ' -f19 /proc/self/stat";
+
     #[test]
-    fn raised_threads_run_above_the_spawners_and_the_spawners_at_the_original() {
+    fn raised_threads_run_above_the_agents_own_priority() {
         let p = std::thread::spawn(|| {
             let p = raise_agent_threads();
             assert_eq!(
@@ -92,32 +92,16 @@ mod tests {
         .expect("main-like thread");
         let Some(raised) = p.raised else {
             eprintln!("SKIPPED: this test runs without the right to raise priority (CAP_SYS_NICE)");
+            assert_eq!(runtimes_nice(), None);
             return;
         };
         assert!(raised < p.original);
+        assert_eq!(runtimes_nice(), Some(p.original));
         std::thread::spawn(move || {
             raise_this_thread();
             assert_eq!(nice_of_this_thread(), raised);
         })
         .join()
         .expect("worker-like thread");
-        std::thread::spawn(move || {
-            keep_runtimes_priority();
-            assert_eq!(nice_of_this_thread(), p.original);
-            let child = std::process::Command::new("sh")
-                .args(["-c", "cut -d' ' -f19 /proc/self/stat"])
-                .output()
-                .expect("run sh");
-            let nice: i32 = String::from_utf8_lossy(&child.stdout)
-                .trim()
-                .parse()
-                .expect("nice of the child");
-            assert_eq!(
-                nice, p.original,
-                "a runtime starts at the agent's own priority"
-            );
-        })
-        .join()
-        .expect("spawner-like thread");
     }
 }

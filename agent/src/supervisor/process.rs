@@ -42,6 +42,8 @@ struct ChildArgs {
     stderr: RawFd,
     report: RawFd,
     parent: libc::pid_t,
+    /// The nice value to return to: the agent's own, where its threads run raised.
+    nice: Option<i32>,
     confine: Confine,
 }
 
@@ -109,6 +111,7 @@ pub(crate) fn start_confined(
         report: rep_w.as_raw_fd(),
         // SAFETY: getpid has no preconditions.
         parent: unsafe { libc::getpid() },
+        nice: crate::sched::runtimes_nice(),
         confine,
     };
     // Not zero-filled: the child touches only the few pages it uses, so a spawn neither
@@ -246,6 +249,12 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         if libc::setpgid(0, 0) != 0 {
             fail(a);
         }
+        // Lowering a priority is always permitted (and done before any change of user).
+        if let Some(nice) = a.nice
+            && libc::setpriority(libc::PRIO_PROCESS, 0, nice) != 0
+        {
+            fail(a);
+        }
         arm_death_signal(a);
         // Handlers of the agent mean nothing here, and Rust ignores SIGPIPE: start clean.
         let mut dfl: libc::sigaction = std::mem::zeroed();
@@ -333,6 +342,18 @@ mod tests {
         s.stderr.read_to_string(&mut err).await.unwrap();
         assert_eq!((out.as_str(), err.as_str()), ("out hi /tmp\n", "err\n"));
         assert_eq!(s.process.wait().await.unwrap().code(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn starts_at_the_agents_own_priority_from_a_raised_thread() {
+        let p = crate::sched::raise_agent_threads();
+        crate::sched::raise_this_thread();
+        let args = [c("sh"), c("-c"), c(crate::sched::tests::NICE_OF_SELF)];
+        let mut s = start(&c("/bin/sh"), &args, &[c("PATH=/usr/bin:/bin")], &c("/")).unwrap();
+        let mut out = String::new();
+        s.stdout.read_to_string(&mut out).await.unwrap();
+        assert_eq!(out.trim(), p.original.to_string(), "{p:?}");
+        assert_eq!(s.process.wait().await.unwrap().code(), Some(0));
     }
 
     #[tokio::test]

@@ -29,8 +29,6 @@ impl Spawner {
                 .spawn(move || {
                     // tokio's child reaping needs the runtime's context.
                     let _runtime = handle.enter();
-                    // Runtimes inherit this thread's priority: the agent's own, not raised.
-                    crate::sched::keep_runtimes_priority();
                     loop {
                         let job = crate::lock::unpoisoned(rx.lock()).recv();
                         match job {
