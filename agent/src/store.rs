@@ -91,6 +91,9 @@ impl ConnectorRecord {
     /// Appends `config` as the next version and returns its number.
     pub fn push_version(&mut self, origin: Origin, config: ConnectorConfig) -> u32 {
         let version = self.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1;
+        // Every version stays in memory for the agent's lifetime, and most connectors have
+        // one: no room for three more (a `Vec` of small items starts with four).
+        self.versions.reserve_exact(1);
         self.versions.push(ConfigVersion {
             version,
             origin,
@@ -121,7 +124,7 @@ pub struct Store {
 impl Store {
     pub fn open(state_dir: &Path) -> Result<Self, StoreError> {
         let path = state_dir.join(FILE);
-        let doc = match std::fs::read(&path) {
+        let mut doc: StateDoc = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
                 path: path.clone(),
                 message: e.to_string(),
@@ -132,6 +135,10 @@ impl Store {
             },
             Err(source) => return Err(StoreError::Read { path, source }),
         };
+        // Parsed lists keep room to grow; versions are kept for the agent's lifetime.
+        for record in doc.connectors.values_mut() {
+            record.versions.shrink_to_fit();
+        }
         Ok(Self { path, doc })
     }
 
@@ -166,11 +173,13 @@ mod tests {
         };
         assert_eq!(record.push_version(Origin::File, config.clone()), 1);
         assert_eq!(record.push_version(Origin::Api, config), 2);
+        assert_eq!(record.versions.capacity(), 2, "no spare versions in memory");
         record.desired = Desired::Stopped;
         store.doc.connectors.insert("a".into(), record.clone());
         store.save().unwrap();
         let again = Store::open(dir.path()).unwrap();
         assert_eq!(again.doc.connectors["a"], record);
+        assert_eq!(again.doc.connectors["a"].versions.capacity(), 2);
         assert_eq!(
             again.doc.connectors["a"]
                 .latest_file_version()

@@ -30,17 +30,19 @@ pub struct ComponentStep {
 }
 
 /// As written in the document; [`Steps::input`] and [`Steps::output`] give the checked view.
+/// The Iggy steps are boxed: they are large (about 240 bytes each) and most connectors have
+/// neither, while the agent keeps every version of every connector in memory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Steps {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<ComponentStep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consumer: Option<ConsumerStep>,
+    pub consumer: Option<Box<ConsumerStep>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transformer: Vec<TransformStep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub producer: Option<ProducerStep>,
+    pub producer: Option<Box<ProducerStep>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sink: Option<ComponentStep>,
 }

@@ -30,7 +30,7 @@ pub(crate) async fn run(components: Components, ctx: Context) -> Result<(), Work
     let batching = Batching::for_steps(steps);
     let (mut source, source_ctx) = build_source(&components, &ctx)?;
     let (mut sink, sink_ctx) = build_sink(&components, &ctx)?;
-    let policy = ctx.connector().errors.as_ref();
+    let policy = ctx.connector().errors.as_deref();
     let mut dead_letters = DeadLetters::build(policy, &ctx)?;
     let retry = match policy.and_then(|p| p.retries) {
         Some(retries) => super::RetryPolicy {
