@@ -29,8 +29,8 @@ pub struct ConnectorConfig {
     /// Extra environment for the runtime process.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
-    /// What happens to messages refused for their content (contract version 2); boxed, as
-    /// few connectors set it.
+    /// What happens to messages refused for their content (contract version 2).
+    // Boxed: few connectors set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Box<ErrorPolicy>>,
     /// Which agents of a cluster run it; agent-only (see [`Placement::default_for`]).

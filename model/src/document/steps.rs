@@ -30,8 +30,8 @@ pub struct ComponentStep {
 }
 
 /// As written in the document; [`Steps::input`] and [`Steps::output`] give the checked view.
-/// The Iggy steps are boxed: they are large (about 240 bytes each) and most connectors have
-/// neither, while the agent keeps every version of every connector in memory.
+// The Iggy steps are boxed: they are large (about 240 bytes each) and most connectors have
+// neither, while the agent keeps every version of every connector in memory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Steps {
