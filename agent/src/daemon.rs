@@ -48,7 +48,6 @@ pub fn run(flag: Option<PathBuf>) -> anyhow::Result<()> {
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        .on_thread_start(crate::sched::raise_this_thread)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

@@ -21,8 +21,9 @@ pub(crate) struct Priority {
 
 static PRIORITY: OnceLock<Priority> = OnceLock::new();
 
-/// Raises the calling thread (the main thread, before any other starts) and records whether
-/// the agent may; later threads follow with [`raise_this_thread`].
+/// Raises the calling thread, the main thread before the async runtimes start, and records
+/// whether the agent may. Every thread started after it inherits the raised value (Linux keeps
+/// a nice value per thread and copies it to new threads and processes).
 pub(crate) fn raise_agent_threads() -> Priority {
     *PRIORITY.get_or_init(|| {
         let original = nice_of_this_thread();
@@ -30,16 +31,6 @@ pub(crate) fn raise_agent_threads() -> Priority {
         let raised = set_this_thread(target).then_some(target);
         Priority { original, raised }
     })
-}
-
-/// For every new thread of the agent's async runtimes.
-pub(crate) fn raise_this_thread() {
-    if let Some(Priority {
-        raised: Some(nice), ..
-    }) = PRIORITY.get()
-    {
-        set_this_thread(*nice);
-    }
 }
 
 /// The nice value a runtime must return to before its exec: the agent's own, where its
@@ -79,29 +70,29 @@ pub(crate) mod tests {
 
     #[test]
     fn raised_threads_run_above_the_agents_own_priority() {
-        let p = std::thread::spawn(|| {
+        std::thread::spawn(|| {
             let p = raise_agent_threads();
             assert_eq!(
                 nice_of_this_thread(),
                 p.raised.unwrap_or(p.original),
                 "{p:?}"
             );
-            p
+            let Some(raised) = p.raised else {
+                eprintln!(
+                    "SKIPPED: this test runs without the right to raise priority (CAP_SYS_NICE)"
+                );
+                assert_eq!(runtimes_nice(), None);
+                return;
+            };
+            assert!(raised < p.original);
+            assert_eq!(runtimes_nice(), Some(p.original));
+            // A thread the raised one starts (an async worker, say) is raised too.
+            let worker = std::thread::spawn(nice_of_this_thread)
+                .join()
+                .expect("worker-like thread");
+            assert_eq!(worker, raised);
         })
         .join()
         .expect("main-like thread");
-        let Some(raised) = p.raised else {
-            eprintln!("SKIPPED: this test runs without the right to raise priority (CAP_SYS_NICE)");
-            assert_eq!(runtimes_nice(), None);
-            return;
-        };
-        assert!(raised < p.original);
-        assert_eq!(runtimes_nice(), Some(p.original));
-        std::thread::spawn(move || {
-            raise_this_thread();
-            assert_eq!(nice_of_this_thread(), raised);
-        })
-        .join()
-        .expect("worker-like thread");
     }
 }

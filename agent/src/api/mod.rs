@@ -105,7 +105,6 @@ pub fn serve(agent: Agent) -> Result<ApiServer, ServeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(API_THREADS)
         .thread_name("api")
-        .on_thread_start(crate::sched::raise_this_thread)
         .enable_all()
         .build()
         .map_err(ServeError::Runtime)?;

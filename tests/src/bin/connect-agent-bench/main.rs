@@ -112,23 +112,19 @@ impl Agent {
     }
 }
 
-fn idle(id: &str, extra: &str) -> (String, String) {
+/// An idle connector (id, document) of `runtime` with its `source` type.
+fn connector(id: &str, runtime: &str, source: &str, extra: &str) -> (String, String) {
     (
         id.to_string(),
         format!(
-            "id: {id}\nruntime: testrt\nsteps:\n  source: {{ type: behave }}\n  sink: {{ type: discard }}\n{extra}"
+            "id: {id}\nruntime: {runtime}\nsteps:\n  source: {{ type: {source} }}\n  sink: {{ type: discard }}\n{extra}"
         ),
     )
 }
 
-/// A connector on the floor runtime, which does nothing but say ready.
-fn floor(id: &str) -> (String, String) {
-    (
-        id.to_string(),
-        format!(
-            "id: {id}\nruntime: floorrt\nsteps:\n  source: {{ type: idle }}\n  sink: {{ type: discard }}\n"
-        ),
-    )
+/// An idle connector on the SDK's test runtime.
+fn idle(id: &str, extra: &str) -> (String, String) {
+    connector(id, "testrt", "behave", extra)
 }
 
 /// (rss bytes, cpu ticks) of a process.
@@ -188,7 +184,8 @@ fn many_connectors(n: usize, runtime: Runtime) {
     let connectors: Vec<_> = (0..n)
         .map(|i| match runtime {
             Runtime::Sdk => idle(&format!("c{i:03}"), ""),
-            Runtime::Floor => floor(&format!("c{i:03}")),
+            // The floor runtime does nothing but say ready.
+            Runtime::Floor => connector(&format!("c{i:03}"), "floorrt", "idle", ""),
         })
         .collect();
     let start_ms = now_ms();
