@@ -4,6 +4,7 @@
 mod changes;
 pub(crate) mod channel;
 mod child;
+mod child_fds;
 mod handle;
 mod launch;
 mod mailbox;

@@ -1,7 +1,8 @@
 //! Starting a process the way posix_spawn does — `clone(CLONE_VM | CLONE_VFORK)` and `execve`,
 //! no copy of the agent's memory — plus what posix_spawn cannot do: PR_SET_PDEATHSIG and its
 //! own process group, and confinement (a user to drop to, a Landlock ruleset; `crate::sandbox`).
-//! The child is waited for through a pidfd, so exits are seen at once.
+//! The child is waited for through a pidfd, so exits are seen at once. It shares the agent's fd
+//! table and keeps only the few fds it needs (`super::child_fds`).
 
 use std::ffi::CString;
 use std::io;
@@ -41,6 +42,8 @@ struct ChildArgs {
     stdout: RawFd,
     stderr: RawFd,
     report: RawFd,
+    /// With a shared fd table: the first fd number the child does not keep; 0: a copied table.
+    keep_below: u32,
     parent: libc::pid_t,
     /// The nice value to return to: the agent's own, where its threads run raised.
     nice: Option<i32>,
@@ -85,11 +88,12 @@ pub(crate) fn start_confined(
     cwd: &CString,
     confine: Confine,
 ) -> io::Result<Started> {
-    let stdin =
-        cvt_fd(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) })?;
     let (out_r, out_w) = pipe2()?;
     let (err_r, err_w) = pipe2()?;
     let (rep_r, rep_w) = pipe2()?;
+    let lent = super::child_fds::lend(&out_w, &err_w, &rep_w)?;
+    drop((out_w, err_w, rep_w));
+    let share_fds = super::child_fds::unshare_supported();
     let argv: Vec<*const libc::c_char> = args
         .iter()
         .map(|a| a.as_ptr())
@@ -105,41 +109,31 @@ pub(crate) fn start_confined(
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
         cwd: cwd.as_ptr(),
-        stdin: stdin.as_raw_fd(),
-        stdout: out_w.as_raw_fd(),
-        stderr: err_w.as_raw_fd(),
-        report: rep_w.as_raw_fd(),
+        stdin: lent.stdin,
+        stdout: lent.stdout,
+        stderr: lent.stderr,
+        report: lent.report,
+        keep_below: if share_fds { lent.keep_below } else { 0 },
         // SAFETY: getpid has no preconditions.
         parent: unsafe { libc::getpid() },
         nice: crate::sched::runtimes_nice(),
         confine,
     };
-    // Not zero-filled: the child touches only the few pages it uses, so a spawn neither
-    // writes 64 KiB nor leaves them resident in the allocator's arena.
-    let mut stack: Vec<std::mem::MaybeUninit<u8>> = Vec::with_capacity(CHILD_STACK);
-    // SAFETY: all signals are blocked around the clone so no handler of the agent runs on the
-    // child's stack; with CLONE_VFORK this thread sleeps until the child has exec'd or exited,
-    // so `child_args`, `argv`, `envp` and `stack` outlive every use by the child.
+    let share = if share_fds { libc::CLONE_FILES } else { 0 };
+    // SAFETY: with CLONE_VFORK this thread sleeps until the child has exec'd or exited, so
+    // `child_args`, `argv` and `envp` outlive every use by the child.
     let pid = unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        let top = stack.as_mut_ptr().add(CHILD_STACK).cast::<u8>();
-        let top = top.sub(top as usize % 16);
-        let pid = libc::clone(
+        clone_vfork(
             child_main,
-            top.cast(),
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
             (&child_args as *const ChildArgs).cast_mut().cast(),
-        );
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        pid
+            share,
+        )
     };
     if pid < 0 {
         return Err(io::Error::last_os_error());
     }
-    drop((out_w, err_w, rep_w, stdin));
+    // The agent keeps no write end: the child's stdout and stderr end when the child's do.
+    drop(lent);
     // The report pipe is closed by a successful exec; otherwise it carries errno.
     let mut errno = [0u8; 4];
     // SAFETY: reading into a local buffer from an fd we own.
@@ -177,6 +171,41 @@ pub(crate) fn start_confined(
         stdout: pipe::Receiver::from_owned_fd(out_r)?,
         stderr: pipe::Receiver::from_owned_fd(err_r)?,
     })
+}
+
+/// `clone(CLONE_VM | CLONE_VFORK | extra)`: runs `child(arg)` on a stack of its own in the
+/// agent's memory and returns once it has exec'd or exited.
+///
+/// # Safety
+/// `child` must do only async-signal-safe work and end in `execve` or `_exit`; `arg` must stay
+/// valid until this returns.
+pub(super) unsafe fn clone_vfork(
+    child: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+    arg: *mut libc::c_void,
+    extra: libc::c_int,
+) -> libc::pid_t {
+    // Not zero-filled: the child touches only the few pages it uses, so a spawn neither
+    // writes 64 KiB nor leaves them resident in the allocator's arena.
+    let mut stack: Vec<std::mem::MaybeUninit<u8>> = Vec::with_capacity(CHILD_STACK);
+    // SAFETY: all signals are blocked around the clone so no handler of the agent runs on the
+    // child's stack; with CLONE_VFORK this thread sleeps until the child has exec'd or exited,
+    // so `stack` outlives every use by the child.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let top = stack.as_mut_ptr().add(CHILD_STACK).cast::<u8>();
+        let top = top.sub(top as usize % 16);
+        let pid = libc::clone(
+            child,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | extra | libc::SIGCHLD,
+            arg,
+        );
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        pid
+    }
 }
 
 impl Process {
@@ -267,10 +296,6 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-        if libc::dup2(a.stdin, 0) < 0 || libc::dup2(a.stdout, 1) < 0 || libc::dup2(a.stderr, 2) < 0
-        {
-            fail(a);
-        }
         if libc::chdir(a.cwd) != 0 {
             fail(a);
         }
@@ -283,6 +308,15 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             arm_death_signal(a);
         }
         if a.confine.ruleset >= 0 && crate::sandbox::restrict_self(a.confine.ruleset) != 0 {
+            fail(a);
+        }
+        // Until here the fd table may be the agent's own: nothing above changed it. Now a
+        // table of the fds below `keep_below` only, then the three standard streams.
+        if a.keep_below > 0 && super::child_fds::keep_only_below(a.keep_below) != 0 {
+            fail(a);
+        }
+        if libc::dup2(a.stdin, 0) < 0 || libc::dup2(a.stdout, 1) < 0 || libc::dup2(a.stderr, 2) < 0
+        {
             fail(a);
         }
         libc::execve(a.path, a.argv, a.envp);
@@ -309,7 +343,7 @@ fn pipe2() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-fn cvt_fd(fd: RawFd) -> io::Result<OwnedFd> {
+pub(super) fn cvt_fd(fd: RawFd) -> io::Result<OwnedFd> {
     if fd < 0 {
         Err(io::Error::last_os_error())
     } else {

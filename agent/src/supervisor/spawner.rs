@@ -29,6 +29,9 @@ impl Spawner {
                 .spawn(move || {
                     // tokio's child reaping needs the runtime's context.
                     let _runtime = handle.enter();
+                    // Low fd numbers, taken before the runtimes' fds fill the table; on failure
+                    // the first spawn tries again and reports the error.
+                    let _ = super::child_fds::reserve();
                     loop {
                         let job = crate::lock::unpoisoned(rx.lock()).recv();
                         match job {
