@@ -21,17 +21,18 @@ thread_local! {
     static SLOTS: OnceCell<Slots> = const { OnceCell::new() };
 }
 
-/// /dev/null, read-only: the runtimes' stdin and what a slot holds while not lent.
+/// /dev/null, read-only: the runtimes' stdin and what a slot holds while not lent. A failed
+/// open (out of fds, say) is not kept: the next spawn tries again.
 fn dev_null() -> io::Result<RawFd> {
-    static NULL: OnceLock<Result<OwnedFd, i32>> = OnceLock::new();
-    NULL.get_or_init(|| {
-        // SAFETY: opening a path with a NUL-terminated literal.
-        let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-        super::process::cvt_fd(fd).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
-    })
-    .as_ref()
-    .map(AsRawFd::as_raw_fd)
-    .map_err(|&errno| io::Error::from_raw_os_error(errno))
+    static NULL: OnceLock<OwnedFd> = OnceLock::new();
+    if let Some(fd) = NULL.get() {
+        return Ok(fd.as_raw_fd());
+    }
+    // SAFETY: opening a path with a NUL-terminated literal.
+    let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    let fd = super::process::cvt_fd(fd)?;
+    // Another thread may have won the race: its fd is kept and this one closes.
+    Ok(NULL.get_or_init(|| fd).as_raw_fd())
 }
 
 /// Whether the kernel lets a clone child that shares the agent's fd table take a table of its
@@ -54,7 +55,11 @@ pub(super) fn unshare_supported() -> bool {
         let mut status = 0;
         // SAFETY: reaping our own child, which has exited.
         let reaped = unsafe { libc::waitpid(pid, &mut status, 0) } == pid;
-        reaped && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+        let supported = reaped && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        if !supported {
+            tracing::info!("the kernel refuses close_range(CLOSE_RANGE_UNSHARE) (Linux 5.9 or a seccomp policy): every runtime start copies the agent's fd table, which costs more with many connectors");
+        }
+        supported
     })
 }
 
