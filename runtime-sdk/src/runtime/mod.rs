@@ -12,6 +12,7 @@ mod workload;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
 pub use context::Context;
@@ -116,8 +117,11 @@ impl Runtime {
         for name in &self.settings.unknown_vars {
             tracing::warn!(variable = %name, "unknown CONNECT_* variable ignored; see docs/runtime-contract.md for the ones a runtime reads");
         }
+        // The workload runs on this thread (`block_on`), what it spawns (the pipeline's writer,
+        // the agent channel) on one worker: two threads that both work, where a worker pair
+        // left this one idle and cost a third thread in every runtime (docs/PERFORMANCE.md).
         let rt = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(1)
             .enable_all()
             .build()
         {
@@ -255,17 +259,26 @@ impl Runtime {
         tracing::info!(connector = %ctx.connector.id, instance = %ctx.settings.instance_id, "starting");
         let span = tracing::info_span!("connector", id = %ctx.connector.id, instance = %ctx.settings.instance_id);
         telemetry::join_agent_trace(&span);
-        let mut work = tokio::spawn(tracing::Instrument::instrument(workload.run(ctx), span));
-        let result = tokio::select! {
-            r = &mut work => r,
-            _ = cancel.cancelled() => {
-                tracing::info!(timeout = %crate::document::duration::format(shutdown_timeout), "stopping: draining in-flight work");
-                match tokio::time::timeout(shutdown_timeout, &mut work).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        tracing::error!("the workload did not stop within CONNECT_SHUTDOWN_TIMEOUT; exiting without a full drain");
-                        work.abort();
-                        Ok(Err(WorkloadError::internal("shutdown timeout exceeded")))
+        // Polled here, on the thread that runs the runtime; a panic is caught as a task's
+        // would be, and dropping the future is what aborting a task did.
+        let result = {
+            let mut work = std::pin::pin!(
+                std::panic::AssertUnwindSafe(tracing::Instrument::instrument(
+                    workload.run(ctx),
+                    span
+                ))
+                .catch_unwind()
+            );
+            tokio::select! {
+                r = &mut work => r,
+                _ = cancel.cancelled() => {
+                    tracing::info!(timeout = %crate::document::duration::format(shutdown_timeout), "stopping: draining in-flight work");
+                    match tokio::time::timeout(shutdown_timeout, &mut work).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            tracing::error!("the workload did not stop within CONNECT_SHUTDOWN_TIMEOUT; exiting without a full drain");
+                            Ok(Err(WorkloadError::internal("shutdown timeout exceeded")))
+                        }
                     }
                 }
             }
@@ -280,12 +293,8 @@ impl Runtime {
                 tracing::error!(error = %e, exit_code = e.exit_code().code(), "workload failed");
                 e.exit_code()
             }
-            Err(join) => {
-                let message = if join.is_panic() {
-                    "the workload panicked"
-                } else {
-                    "the workload was cancelled"
-                };
+            Err(_panic) => {
+                let message = "the workload panicked";
                 metrics.record_error(message);
                 tracing::error!("{message}");
                 ExitCode::Internal
