@@ -33,6 +33,7 @@ pub fn run(flag: Option<PathBuf>) -> anyhow::Result<()> {
     }
     crate::sandbox::announce(&config);
     raise_fd_limit();
+    crate::supervisor::close_inherited_on_exec();
     limit_malloc_arenas();
     let priority = crate::sched::raise_agent_threads();
     match priority.raised {

@@ -192,3 +192,30 @@ fn thousands_of_idle_sockets_neither_starve_restarts_nor_stay_open() {
         .expect("/ready after the flood");
     assert_eq!(ready.status(), 200, "{}", ready.text().unwrap_or_default());
 }
+
+/// A descriptor the agent inherits without close-on-exec (a shell or a service manager may pass
+/// some on) does not reach its runtimes, though a runtime starts with the agent's lowest fds.
+#[test]
+fn a_descriptor_the_agent_inherits_does_not_reach_its_runtimes() {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let marker = tempfile::NamedTempFile::new().unwrap();
+    // SAFETY: duplicating an open fd into the lowest free number from 3, without close-on-exec.
+    let inherited = unsafe { libc::fcntl(marker.as_file().as_raw_fd(), libc::F_DUPFD, 3) };
+    assert!(inherited >= 3, "{}", std::io::Error::last_os_error());
+    // SAFETY: just created, owned by nobody else.
+    let inherited = unsafe { OwnedFd::from_raw_fd(inherited) };
+    let mut agent = TestAgent::new("");
+    agent.add_testrt("a", "idle", "");
+    agent.start();
+    drop(inherited);
+    let pid = pid_of(&agent.wait_state("a", "running"));
+    let fds: Vec<_> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .collect();
+    assert!(
+        !fds.iter().any(|target| target == marker.path()),
+        "the runtime holds the agent's inherited fd: {fds:?}"
+    );
+}

@@ -81,6 +81,42 @@ pub(super) unsafe fn keep_only_below(first: u32) -> libc::c_long {
     }
 }
 
+/// Marks every fd the agent inherited above stdin, stdout and stderr close-on-exec (a shell or
+/// service manager may pass some on), so that none reaches a runtime: a child keeps the fds
+/// below its slots, and those are the agent's oldest. Called at start, before any spawn.
+pub(crate) fn close_inherited_on_exec() {
+    // SAFETY: only sets the close-on-exec flag; Linux 5.11.
+    let flagged = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    } == 0;
+    if flagged {
+        return;
+    }
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    for fd in dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<RawFd>().ok())
+    {
+        if fd > 2 {
+            // SAFETY: reading and setting descriptor flags; a number that is not open (the
+            // directory's own, already closed) just fails.
+            unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+                    libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+                }
+            }
+        }
+    }
+}
+
 /// Reserves this thread's numbers now, while the agent holds few fds (spawner threads call it
 /// when they start); otherwise the first spawn on the thread does.
 pub(crate) fn reserve() -> io::Result<()> {

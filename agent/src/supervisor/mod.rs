@@ -20,6 +20,7 @@ mod task;
 mod ticket;
 
 pub(crate) use child::check_argument_size;
+pub(crate) use child_fds::close_inherited_on_exec;
 pub use handle::{Agent, AgentError, ConnectorMetrics, RecordSummary, ReloadReport, Totals};
 pub(crate) use launch::literal_warning;
 pub use status::{ConnectorStatus, Health, HeartbeatInfo, State};
