@@ -64,21 +64,23 @@ pub(super) fn unshare_supported() -> bool {
 }
 
 /// Gives the calling task a table of its own with only the fds below `first`; with a shared
-/// table nothing above is copied, let alone closed. A raw syscall: async-signal-safe, and no
-/// glibc version needed.
+/// table nothing above is copied, let alone closed.
 ///
 /// # Safety
 /// The fds at and above `first` are gone for the caller.
 pub(super) unsafe fn keep_only_below(first: u32) -> libc::c_long {
     // SAFETY: the caller accepts losing the fds at and above `first`.
-    unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            first,
-            u32::MAX,
-            libc::CLOSE_RANGE_UNSHARE,
-        )
-    }
+    unsafe { close_range_from(first, libc::CLOSE_RANGE_UNSHARE) }
+}
+
+/// `close_range(first, ~0, flags)` as a raw syscall: async-signal-safe, and no glibc version
+/// needed.
+///
+/// # Safety
+/// Without `CLOSE_RANGE_CLOEXEC`, the fds at and above `first` are closed for the caller.
+unsafe fn close_range_from(first: u32, flags: libc::c_uint) -> libc::c_long {
+    // SAFETY: the caller accepts what `flags` does to the fds at and above `first`.
+    unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, flags) }
 }
 
 /// Marks every fd the agent inherited above stdin, stdout and stderr close-on-exec (a shell or
@@ -86,15 +88,7 @@ pub(super) unsafe fn keep_only_below(first: u32) -> libc::c_long {
 /// below its slots, and those are the agent's oldest. Called at start, before any spawn.
 pub(crate) fn close_inherited_on_exec() {
     // SAFETY: only sets the close-on-exec flag; Linux 5.11.
-    let flagged = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            3u32,
-            u32::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        )
-    } == 0;
-    if flagged {
+    if unsafe { close_range_from(3, libc::CLOSE_RANGE_CLOEXEC) } == 0 {
         return;
     }
     let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
