@@ -33,6 +33,14 @@ pub(crate) fn raise_agent_threads() -> Priority {
     })
 }
 
+/// Sets the calling thread to the raised nice value, where the agent's threads were raised: for
+/// a thread whose creator's real-time class reset its nice value to 0 (`SCHED_RESET_ON_FORK`).
+pub(crate) fn raise_this_thread() {
+    if let Some(raised) = PRIORITY.get().and_then(|p| p.raised) {
+        set_this_thread(raised);
+    }
+}
+
 /// The nice value a runtime must return to before its exec: the agent's own, where its
 /// threads were raised.
 pub(crate) fn runtimes_nice() -> Option<i32> {

@@ -1,5 +1,6 @@
 //! The API cannot starve supervision: deeply nested bodies are refused before parsing, off the
-//! async workers, while `/health` keeps answering and no healthy runtime is killed as hung.
+//! async workers, while `/health` keeps answering and no healthy runtime is killed as hung; the
+//! API's real-time threads go back to the normal class as soon as a flood keeps them busy.
 
 mod support;
 
@@ -113,4 +114,89 @@ fn a_body_just_under_the_nesting_limit_is_still_decoded() {
     );
     let v = agent.post_json("/connectors/validate", &body, 400);
     assert_error(&v, "invalid_config");
+}
+
+/// The scheduling policy of each of the agent's API threads (field 41 of `/proc/…/stat`:
+/// 0 normal, 1 FIFO), by thread id.
+fn api_thread_policies(agent: u32) -> Vec<(String, u32)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{agent}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "api"))
+        .filter_map(|t| {
+            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            Some((
+                t.file_name().to_string_lossy().into_owned(),
+                fields.get(38)?.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn the_apis_threads_leave_the_real_time_class_under_a_flood_and_return_after_it() {
+    let mut agent = TestAgent::with_api("");
+    agent.start();
+    let pid = agent.pid().as_raw() as u32;
+    let fifo = |p: &[(String, u32)]| p.iter().any(|(_, policy)| *policy == 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !fifo(&api_thread_policies(pid)) {
+        if agent
+            .agent_log()
+            .contains("no right to the real-time class")
+        {
+            eprintln!("SKIPPED: the agent has no right to the real-time class (CAP_SYS_NICE)");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no API thread entered the real-time class: {:?}\n{}",
+            api_thread_policies(pid),
+            agent.agent_log()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, stop) = (agent.url.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let http = client();
+                let mut answered = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if http
+                        .get(format!("{url}/health"))
+                        .send()
+                        .is_ok_and(|r| r.status() == 200)
+                    {
+                        answered += 1;
+                    }
+                }
+                answered
+            })
+        })
+        .collect();
+    connect_tests::wait_for(
+        Duration::from_secs(10),
+        "every API thread back in the normal class during the flood",
+        || {
+            let p = api_thread_policies(pid);
+            (!p.is_empty() && !fifo(&p)).then_some(())
+        },
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answered: u64 = flood
+        .into_iter()
+        .map(|f| f.join().expect("flood thread"))
+        .sum();
+    assert!(answered > 0, "the flood got no answer");
+    connect_tests::wait_for(
+        Duration::from_secs(10),
+        "the API threads back in the real-time class after the flood",
+        || fifo(&api_thread_policies(pid)).then_some(()),
+    );
 }

@@ -14,6 +14,7 @@ mod logs;
 mod nesting;
 mod openapi;
 mod prometheus;
+mod realtime;
 mod router;
 mod runtimes;
 mod schema;
@@ -102,14 +103,27 @@ pub fn serve(agent: Agent) -> Result<ApiServer, ServeError> {
         address: http.address.clone(),
         source,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder
         .worker_threads(API_THREADS)
         .thread_name("api")
-        .enable_all()
-        .build()
-        .map_err(ServeError::Runtime)?;
+        // A thread a real-time worker starts begins at nice 0 (reset on fork).
+        .on_thread_start(crate::sched::raise_this_thread)
+        .enable_all();
+    let realtime = http.realtime.then(realtime::Realtime::new);
+    if let Some(realtime) = &realtime {
+        let (park, unpark, stop) = (realtime.clone(), realtime.clone(), realtime.clone());
+        builder
+            .on_thread_park(move || park.enroll_this_thread())
+            .on_thread_unpark(move || unpark.arm_guard())
+            .on_thread_stop(move || stop.leave_this_thread());
+    }
+    let runtime = builder.build().map_err(ServeError::Runtime)?;
     let runtime = ApiRuntime(Some(runtime));
     let rt = runtime.0.as_ref().expect("just built");
+    if let Some(realtime) = realtime {
+        rt.spawn(realtime.guard());
+    }
     let entered = rt.enter();
     let listener = std::net::TcpListener::bind(&http.address).map_err(bind)?;
     listener.set_nonblocking(true).map_err(bind)?;

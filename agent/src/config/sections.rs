@@ -108,6 +108,9 @@ pub struct HttpSection {
     /// half-sent head, or a keep-alive connection left idle between requests.
     #[serde(with = "duration")]
     pub header_read_timeout: Duration,
+    /// The API's worker threads run in the real-time class while they use little CPU (when
+    /// the agent may), so health probes are answered in a storm of restarts.
+    pub realtime: bool,
     pub cors: CorsSection,
     pub tls: HttpTlsSection,
 }
@@ -121,6 +124,7 @@ impl Default for HttpSection {
             iggy_compat_root: false,
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
+            realtime: true,
             cors: CorsSection::default(),
             tls: HttpTlsSection::default(),
         }
