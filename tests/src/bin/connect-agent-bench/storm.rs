@@ -48,6 +48,24 @@ fn raise_this_thread() -> &'static str {
     "nice 0 (no right to raise it)"
 }
 
+/// CPU time all of this machine's CPUs were runnable but not run by the hypervisor (steal), and
+/// the CPU time that passed, in clock ticks (`/proc/stat`, first line).
+fn steal_and_total_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    (
+        ticks.get(7).copied().unwrap_or(0),
+        ticks.iter().take(8).sum(),
+    )
+}
+
 /// The scheduling class of the agent's API threads (field 41 of their `/proc/…/stat`).
 fn api_threads_class(agent: u32) -> &'static str {
     let policies: Vec<String> = std::fs::read_dir(format!("/proc/{agent}/task"))
@@ -144,6 +162,7 @@ pub(crate) fn restart_storm(n: usize) {
         api_threads_class(agent.pid())
     );
     let pids: Vec<u64> = before.iter().filter_map(|c| c["pid"].as_u64()).collect();
+    let steal_before = steal_and_total_ticks();
     let killed = now_ms();
     for pid in &pids {
         let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
@@ -159,6 +178,7 @@ pub(crate) fn restart_storm(n: usize) {
                 })
         },
     );
+    let steal_after = steal_and_total_ticks();
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let probes = probe.join().expect("the /health probe failed");
@@ -197,6 +217,12 @@ pub(crate) fn restart_storm(n: usize) {
         backoffs.iter().max().unwrap_or(&0),
         starts.iter().max().unwrap_or(&0) - starts.iter().min().unwrap_or(&0),
         last_ready - killed
+    );
+    // A virtual machine's CPUs can be taken by its host: such time slows everything measured.
+    println!(
+        "  CPU time taken by the host (steal) from the kill until all were ready: {:.0} %",
+        (steal_after.0 - steal_before.0) as f64 * 100.0
+            / (steal_after.1 - steal_before.1).max(1) as f64
     );
     let worst = *beyond.iter().max().unwrap_or(&0);
     println!(
