@@ -71,6 +71,26 @@ pub fn encode(document: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(document)
 }
 
+/// The scheduling policy of each of a connect agent's API threads (`api` threads; field 41 of
+/// their `/proc/…/stat`: 0 normal, 1 `SCHED_FIFO`), by thread id.
+pub fn api_thread_policies(agent: u32) -> Vec<(String, u32)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{agent}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "api"))
+        .filter_map(|t| {
+            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            Some((
+                t.file_name().to_string_lossy().into_owned(),
+                fields.get(38)?.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
 /// Polls `check` until it returns `Some`, failing with `what` after `timeout`.
 pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;

@@ -116,26 +116,6 @@ fn a_body_just_under_the_nesting_limit_is_still_decoded() {
     assert_error(&v, "invalid_config");
 }
 
-/// The scheduling policy of each of the agent's API threads (field 41 of `/proc/…/stat`:
-/// 0 normal, 1 FIFO), by thread id.
-fn api_thread_policies(agent: u32) -> Vec<(String, u32)> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{agent}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "api"))
-        .filter_map(|t| {
-            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
-            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-            Some((
-                t.file_name().to_string_lossy().into_owned(),
-                fields.get(38)?.parse().ok()?,
-            ))
-        })
-        .collect()
-}
-
 #[test]
 fn the_apis_threads_leave_the_real_time_class_under_a_flood_and_return_after_it() {
     let mut agent = TestAgent::with_api("");
@@ -143,7 +123,7 @@ fn the_apis_threads_leave_the_real_time_class_under_a_flood_and_return_after_it(
     let pid = agent.pid().as_raw() as u32;
     let fifo = |p: &[(String, u32)]| p.iter().any(|(_, policy)| *policy == 1);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !fifo(&api_thread_policies(pid)) {
+    while !fifo(&connect_tests::api_thread_policies(pid)) {
         if agent
             .agent_log()
             .contains("no right to the real-time class")
@@ -154,7 +134,7 @@ fn the_apis_threads_leave_the_real_time_class_under_a_flood_and_return_after_it(
         assert!(
             Instant::now() < deadline,
             "no API thread entered the real-time class: {:?}\n{}",
-            api_thread_policies(pid),
+            connect_tests::api_thread_policies(pid),
             agent.agent_log()
         );
         std::thread::sleep(Duration::from_millis(10));
@@ -184,7 +164,7 @@ fn the_apis_threads_leave_the_real_time_class_under_a_flood_and_return_after_it(
         Duration::from_secs(10),
         "every API thread back in the normal class during the flood",
         || {
-            let p = api_thread_policies(pid);
+            let p = connect_tests::api_thread_policies(pid);
             (!p.is_empty() && !fifo(&p)).then_some(())
         },
     );
@@ -197,6 +177,6 @@ fn the_apis_threads_leave_the_real_time_class_under_a_flood_and_return_after_it(
     connect_tests::wait_for(
         Duration::from_secs(10),
         "the API threads back in the real-time class after the flood",
-        || fifo(&api_thread_policies(pid)).then_some(()),
+        || fifo(&connect_tests::api_thread_policies(pid)).then_some(()),
     );
 }

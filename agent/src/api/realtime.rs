@@ -95,11 +95,19 @@ impl Realtime {
         // SAFETY: gettid and pthread_self have no preconditions.
         let (tid, thread) = unsafe { (libc::gettid(), libc::pthread_self()) };
         let cpu = cpu_time(thread).unwrap_or_default();
-        if state.class == Class::RealTime && !set_class(tid, Class::RealTime) {
-            state.class = Class::Refused;
-            tracing::info!(
-                "the API's threads stay in the normal scheduling class: the agent has no right to the real-time class (root, CAP_SYS_NICE or LimitRTPRIO=1 give it); in a storm of restarts /health may answer late"
-            );
+        if state.class == Class::RealTime {
+            if !set_class(tid, Class::RealTime) {
+                state.class = Class::Refused;
+                tracing::info!(
+                    "the API's threads stay in the normal scheduling class: the agent has no right to the real-time class (root, CAP_SYS_NICE or LimitRTPRIO=1 give it); in a storm of restarts /health may answer late"
+                );
+            } else if state.workers.is_empty() {
+                tracing::info!(
+                    budget_ms = BUDGET.as_millis() as u64,
+                    window_ms = WINDOW.as_millis() as u64,
+                    "the API's threads run in the real-time class while they use little CPU"
+                );
+            }
         }
         state.workers.push(Worker { tid, thread, cpu });
     }

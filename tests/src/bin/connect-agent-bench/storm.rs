@@ -66,31 +66,6 @@ fn steal_and_total_ticks() -> (u64, u64) {
     )
 }
 
-/// The scheduling class of the agent's API threads (field 41 of their `/proc/…/stat`).
-fn api_threads_class(agent: u32) -> &'static str {
-    let policies: Vec<String> = std::fs::read_dir(format!("/proc/{agent}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "api"))
-        .filter_map(|t| {
-            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
-            Some(
-                stat.rsplit_once(')')?
-                    .1
-                    .split_whitespace()
-                    .nth(38)?
-                    .to_string(),
-            )
-        })
-        .collect();
-    if policies.iter().any(|p| p == "1") {
-        "real-time (SCHED_FIFO)"
-    } else {
-        "normal"
-    }
-}
-
 /// `GET /health` on a new connection (as a load balancer's probe does); the status line and
 /// the time to connect.
 fn health(port: u16) -> (String, Duration) {
@@ -159,7 +134,14 @@ pub(crate) fn restart_storm(n: usize) {
     };
     println!(
         "  the agent's API threads: {} class",
-        api_threads_class(agent.pid())
+        if connect_tests::api_thread_policies(agent.pid())
+            .iter()
+            .any(|(_, policy)| *policy == 1)
+        {
+            "real-time (SCHED_FIFO)"
+        } else {
+            "normal"
+        }
     );
     let pids: Vec<u64> = before.iter().filter_map(|c| c["pid"].as_u64()).collect();
     let steal_before = steal_and_total_ticks();
