@@ -3,15 +3,16 @@
 //!
 //! A nice value is not enough there: when every runtime is SIGKILLed together, the kernel wakes
 //! all of their threads at once, and the fair scheduler (EEVDF) ran the exiting threads first
-//! for 100 – 290 ms, whatever the API threads' nice value and even with the runtimes in a CPU
+//! for 60 – 290 ms, whatever the API threads' nice value and even with the runtimes in a CPU
 //! cgroup of their own; a thread in the real-time class runs before any of them
 //! (docs/PERFORMANCE.md). The class is bounded: a guard measures the workers' CPU time every
 //! [`WINDOW`] and moves them back to the normal class (at the agent's raised nice value) as soon
 //! as they use more than [`BUDGET`] of it — a request flood, a large scrape — and returns them
 //! once a window passes with less than half of it. No request can so hold a CPU for more than
 //! about one window. The guard runs only while the API works (a worker waking arms it, a quiet
-//! window disarms it), so an idle agent is not woken for it. The agent needs the right (root, `CAP_SYS_NICE` or `RLIMIT_RTPRIO` ≥ 1);
-//! without it, or with `[http] realtime = false`, nothing changes and no guard runs.
+//! window disarms it), so an idle agent is not woken for it. The agent needs the right (root,
+//! `CAP_SYS_NICE` or `RLIMIT_RTPRIO` ≥ 1); without it, or with `[http] realtime = false`,
+//! nothing changes and no guard runs.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -216,9 +217,12 @@ mod tests {
         unsafe { libc::sched_getscheduler(0) & !libc::SCHED_RESET_ON_FORK }
     }
 
+    /// Spins until the calling thread has used `cpu` of CPU time.
     fn burn(cpu: Duration) {
-        let start = cpu_time(unsafe { libc::pthread_self() }).unwrap();
-        while cpu_time(unsafe { libc::pthread_self() }).unwrap() - start < cpu {
+        // SAFETY: pthread_self has no preconditions.
+        let this = unsafe { libc::pthread_self() };
+        let start = cpu_time(this).expect("own CPU clock");
+        while cpu_time(this).expect("own CPU clock") - start < cpu {
             std::hint::black_box(0u64.wrapping_add(1));
         }
     }
