@@ -72,8 +72,8 @@ pub fn encode(document: &str) -> String {
 }
 
 /// The scheduling policy of each of a connect agent's API threads (`api` threads; field 41 of
-/// their `/proc/…/stat`: 0 normal, 1 `SCHED_FIFO`), by thread id.
-pub fn api_thread_policies(agent: u32) -> Vec<(String, u32)> {
+/// their `/proc/…/stat`: 0 normal, 1 `SCHED_FIFO`).
+pub fn api_thread_policies(agent: u32) -> Vec<u32> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{agent}/task")) else {
         return Vec::new();
     };
@@ -82,11 +82,12 @@ pub fn api_thread_policies(agent: u32) -> Vec<(String, u32)> {
         .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "api"))
         .filter_map(|t| {
             let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
-            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-            Some((
-                t.file_name().to_string_lossy().into_owned(),
-                fields.get(38)?.parse().ok()?,
-            ))
+            stat.rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(38)?
+                .parse()
+                .ok()
         })
         .collect()
 }

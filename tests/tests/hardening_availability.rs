@@ -121,23 +121,25 @@ fn the_apis_threads_leave_the_real_time_class_under_a_flood_and_return_after_it(
     let mut agent = TestAgent::with_api("");
     agent.start();
     let pid = agent.pid().as_raw() as u32;
-    let fifo = |p: &[(String, u32)]| p.iter().any(|(_, policy)| *policy == 1);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !fifo(&connect_tests::api_thread_policies(pid)) {
-        if agent
-            .agent_log()
-            .contains("no right to the real-time class")
-        {
-            eprintln!("SKIPPED: the agent has no right to the real-time class (CAP_SYS_NICE)");
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no API thread entered the real-time class: {:?}\n{}",
-            connect_tests::api_thread_policies(pid),
-            agent.agent_log()
-        );
-        std::thread::sleep(Duration::from_millis(10));
+    let policies = || connect_tests::api_thread_policies(pid);
+    let no_right = connect_tests::wait_for(
+        Duration::from_secs(10),
+        "an API thread in the real-time class (or the agent saying it may not)",
+        || {
+            if policies().contains(&1) {
+                Some(false)
+            } else {
+                Some(true).filter(|_| {
+                    agent
+                        .agent_log()
+                        .contains("no right to the real-time class")
+                })
+            }
+        },
+    );
+    if no_right {
+        eprintln!("SKIPPED: the agent has no right to the real-time class (CAP_SYS_NICE)");
+        return;
     }
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -164,8 +166,8 @@ fn the_apis_threads_leave_the_real_time_class_under_a_flood_and_return_after_it(
         Duration::from_secs(10),
         "every API thread back in the normal class during the flood",
         || {
-            let p = connect_tests::api_thread_policies(pid);
-            (!p.is_empty() && !fifo(&p)).then_some(())
+            let p = policies();
+            (!p.is_empty() && !p.contains(&1)).then_some(())
         },
     );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -177,6 +179,6 @@ fn the_apis_threads_leave_the_real_time_class_under_a_flood_and_return_after_it(
     connect_tests::wait_for(
         Duration::from_secs(10),
         "the API threads back in the real-time class after the flood",
-        || fifo(&connect_tests::api_thread_policies(pid)).then_some(()),
+        || policies().contains(&1).then_some(()),
     );
 }

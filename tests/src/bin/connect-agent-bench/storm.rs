@@ -134,10 +134,7 @@ pub(crate) fn restart_storm(n: usize) {
     };
     println!(
         "  the agent's API threads: {} class",
-        if connect_tests::api_thread_policies(agent.pid())
-            .iter()
-            .any(|(_, policy)| *policy == 1)
-        {
+        if connect_tests::api_thread_policies(agent.pid()).contains(&1) {
             "real-time (SCHED_FIFO)"
         } else {
             "normal"
